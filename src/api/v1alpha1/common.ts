@@ -1,4 +1,4 @@
-import { Type, type Static, type TSchema, type TObject, type TProperties, type ObjectOptions } from '@sinclair/typebox';
+import { Type, type Static, type TString, type TObject, type TProperties, type ObjectOptions } from '@sinclair/typebox';
 
 export const GROUP = 'statsmoln.io';
 export const VERSION = 'v1alpha1';
@@ -38,10 +38,10 @@ export const Environment = Type.Union(
   },
 );
 
-export const DnsLabel = (description: string): TSchema =>
+export const DnsLabel = (description: string): TString =>
   Type.String({ description, minLength: 1, maxLength: 63, pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$' });
 
-export const ObjectName = (description: string): TSchema =>
+export const ObjectName = (description: string): TString =>
   Type.String({
     description,
     minLength: 1,

@@ -66,10 +66,12 @@ export const DataCenterSpec = Struct('Desired state of a data center site.', {
     description: 'ISO 3166-1 alpha-2 country code of the site. Agencies keep data in SE unless they allow more.',
     pattern: '^[A-Z]{2}$',
   }),
-  protectedSite: Type.Boolean({
-    description: 'Whether the site is a protected site (skyddsobjekt), required for confidentiality level 3.',
-    default: false,
-  }),
+  protectedSite: Type.Optional(
+    Type.Boolean({
+      description: 'Whether the site is a protected site (skyddsobjekt), required for confidentiality level 3.',
+      default: false,
+    }),
+  ),
   partitions: Type.Array(Partition, {
     description: 'The environment partitions hosted at this site.',
     minItems: 1,

@@ -18,7 +18,7 @@ export const Price = Struct('The published price of one meter.', {
 export const PriceListSpec = Struct(
   'Published, fixed prices for every meter.',
   {
-    currency: Type.String({ description: 'ISO 4217 currency code.', pattern: '^[A-Z]{3}$', default: 'SEK' }),
+    currency: Type.Optional(Type.String({ description: 'ISO 4217 currency code.', pattern: '^[A-Z]{3}$', default: 'SEK' })),
     effectiveFrom: Type.String({ description: 'First day the prices apply (inclusive).', format: 'date' }),
     effectiveTo: Type.Optional(Type.String({ description: 'Day the prices stop applying (exclusive).', format: 'date' })),
     prices: Type.Array(Price, {

@@ -25,10 +25,12 @@ export const LabelSelector = Struct('A Kubernetes label selector over the namesp
 export const Indicator = Struct(
   'How availability is measured.',
   {
-    type: Type.Union([Type.Literal('Probe'), Type.Literal('Prometheus')], {
-      description: 'Probe: the operator’s own probes of the covered resources. Prometheus: the given queries.',
-      default: 'Probe',
-    }),
+    type: Type.Optional(
+      Type.Union([Type.Literal('Probe'), Type.Literal('Prometheus')], {
+        description: 'Probe (default): the operator’s own probes of the covered resources. Prometheus: the given queries.',
+        default: 'Probe',
+      }),
+    ),
     prometheus: Type.Optional(
       Struct('Prometheus queries giving good and total events.', {
         url: Type.String({ description: 'Base URL of the Prometheus HTTP API.', format: 'uri' }),
@@ -60,12 +62,14 @@ export const SLASpec = Struct('A service level the state cloud guarantees to the
   }),
   rpoMinutes: Type.Integer({ description: 'Recovery point objective: data loss tolerated, in minutes.', minimum: 0 }),
   rtoMinutes: Type.Integer({ description: 'Recovery time objective: time to restore service, in minutes.', minimum: 0 }),
-  minDataCenters: Type.Integer({
-    description: 'Least number of data centers the covered resources span.',
-    minimum: 1,
-    maximum: 10,
-    default: 1,
-  }),
+  minDataCenters: Type.Optional(
+    Type.Integer({
+      description: 'Least number of data centers the covered resources span. Defaults to 1.',
+      minimum: 1,
+      maximum: 10,
+      default: 1,
+    }),
+  ),
   selector: Type.Optional(LabelSelector),
   creditPercent: Type.Optional(
     Type.Integer({
