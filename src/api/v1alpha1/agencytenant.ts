@@ -109,7 +109,9 @@ export const PlacementStatus = Struct('Backend ids of the agency in one data cen
   identityProviderId: Type.Optional(Type.String({ description: 'Keystone federation identity provider id.' })),
   mappingId: Type.Optional(Type.String({ description: 'Keystone federation mapping id.' })),
   networkId: Type.Optional(Type.String({ description: 'Neutron network id.' })),
-  subnetIds: Type.Optional(Type.Array(Type.String(), { description: 'Neutron subnet ids, one per CIDR.' })),
+  subnetIds: Type.Optional(
+    Type.Array(Type.String({ description: 'Neutron subnet id.' }), { description: 'Neutron subnet ids, one per CIDR.' }),
+  ),
   routerId: Type.Optional(Type.String({ description: 'Neutron router id.' })),
   securityGroupId: Type.Optional(Type.String({ description: 'Baseline Neutron security group id.' })),
   cephNamespace: Type.Optional(Type.String({ description: 'Ceph RBD namespace, as pool/namespace.' })),

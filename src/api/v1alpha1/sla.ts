@@ -6,7 +6,7 @@ export const PERCENT_PATTERN = '^(100(\\.0+)?|[0-9]{1,2}(\\.[0-9]+)?)$';
 
 export const LabelSelector = Struct('A Kubernetes label selector over the namespace’s resources.', {
   matchLabels: Type.Optional(
-    Type.Record(Type.String(), Type.String(), { description: 'Labels every selected resource carries.' }),
+    Type.Record(Type.String(), Type.String({ description: 'Label value.' }), { description: 'Labels every selected resource carries.' }),
   ),
   matchExpressions: Type.Optional(
     Type.Array(
@@ -15,7 +15,7 @@ export const LabelSelector = Struct('A Kubernetes label selector over the namesp
         operator: Type.Union(['In', 'NotIn', 'Exists', 'DoesNotExist'].map((operator) => Type.Literal(operator)), {
           description: 'How the key relates to the values.',
         }),
-        values: Type.Optional(Type.Array(Type.String(), { description: 'Values for In and NotIn.' })),
+        values: Type.Optional(Type.Array(Type.String({ description: 'A label value.' }), { description: 'Values for In and NotIn.' })),
       }),
       { description: 'Requirements every selected resource meets.' },
     ),
@@ -51,7 +51,7 @@ export const Indicator = Struct(
 );
 
 export const SLASpec = Struct('A service level the state cloud guarantees to the agency.', {
-  services: Type.Array(Type.Union([Type.Literal('compute'), Type.Literal('storage')]), {
+  services: Type.Array(Type.Union([Type.Literal('compute'), Type.Literal('storage')], { description: 'A covered service.' }), {
     description: 'Services the agreement covers; a miss credits their charge.',
     minItems: 1,
     'x-kubernetes-list-type': 'set',

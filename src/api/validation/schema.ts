@@ -17,7 +17,7 @@ const KUBERNETES_KEYWORDS = [
 ];
 
 function createAjv(): Ajv {
-  const ajv = new Ajv({ allErrors: true, strict: true, useDefaults: false });
+  const ajv = new Ajv({ allErrors: true, strict: true, verbose: true });
   addFormats(ajv, ['date', 'date-time', 'uri']);
   ajv.addFormat('int64', { type: 'number', validate: (value: number) => Number.isSafeInteger(value) });
   for (const keyword of KUBERNETES_KEYWORDS) ajv.addKeyword({ keyword, schemaType: ['array', 'string', 'boolean'] });

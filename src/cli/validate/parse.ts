@@ -34,10 +34,11 @@ export function parseManifestText(text: string): ParsedFile {
   const problems: ParseProblem[] = [];
   const parsed: ParsedDocument[] = [];
   for (const document of documents) {
-    if (document.errors.length > 0) {
-      for (const failure of document.errors) {
-        problems.push({ position: positionAt(failure.pos[0]), message: describeYamlError(failure.code, failure.message) });
-      }
+    const [failure] = document.errors;
+    if (failure) {
+      // Later errors of a broken document are mostly consequences of the first.
+      const keyAtError = /^[^\s:#]+/.exec(text.slice(failure.pos[0]))?.[0] ?? '';
+      problems.push({ position: positionAt(failure.pos[0]), message: describeYamlError(failure.code, failure.message, keyAtError) });
       continue;
     }
     const start = document.contents?.range[0] ?? document.range[0];
@@ -49,9 +50,9 @@ export function parseManifestText(text: string): ParsedFile {
   return { documents: parsed, problems };
 }
 
-function describeYamlError(code: string, message: string): string {
+function describeYamlError(code: string, message: string, keyAtError: string): string {
   const firstLine = message.split('\n')[0] ?? message;
-  if (code === 'DUPLICATE_KEY') return `duplicate key: ${firstLine.replace(/ at line.*$/, '')}`;
+  if (code === 'DUPLICATE_KEY') return `duplicate key "${keyAtError}": a key may appear only once in a mapping`;
   return `malformed YAML: ${firstLine.replace(/ at line \d+, column \d+:?$/, '')}`;
 }
 
