@@ -1,3 +1,4 @@
+import jsYaml from 'js-yaml';
 import { LineCounter, parseAllDocuments, isMap, isSeq, isPair, isScalar, type Document, type Node } from 'yaml';
 import type { FieldPath } from '../../api/validation/index.js';
 
@@ -23,7 +24,31 @@ export interface ParsedFile {
   problems: ParseProblem[];
 }
 
+const START: Position = { line: 1, col: 1 };
+
+/**
+ * Parses a multi-document YAML file. js-yaml reads the data quickly; positions and error messages
+ * come from a second, slower parse with `yaml`, done only when a document has a finding or the
+ * file does not parse.
+ */
 export function parseManifestText(text: string): ParsedFile {
+  let objects: unknown[];
+  try {
+    objects = jsYaml.loadAll(text, undefined, { schema: jsYaml.CORE_SCHEMA });
+  } catch {
+    return parseWithPositions(text);
+  }
+  let withPositions: ParsedFile | undefined;
+  return {
+    problems: [],
+    documents: objects.map((object, index) => ({
+      object: object ?? undefined,
+      locate: (path) => (withPositions ??= parseWithPositions(text)).documents[index]?.locate(path) ?? START,
+    })),
+  };
+}
+
+function parseWithPositions(text: string): ParsedFile {
   const lineCounter = new LineCounter();
   const documents = parseAllDocuments(text, { lineCounter, uniqueKeys: true, prettyErrors: false });
   const positionAt = (offset: number): Position => {
@@ -39,6 +64,7 @@ export function parseManifestText(text: string): ParsedFile {
       // Later errors of a broken document are mostly consequences of the first.
       const keyAtError = /^[^\s:#]+/.exec(text.slice(failure.pos[0]))?.[0] ?? '';
       problems.push({ position: positionAt(failure.pos[0]), message: describeYamlError(failure.code, failure.message, keyAtError) });
+      parsed.push({ object: undefined, locate: () => START });
       continue;
     }
     const start = document.contents?.range[0] ?? document.range[0];
