@@ -9,12 +9,16 @@ import { isJsonObject, type KubeObject, type ObjectMeta } from './types.js';
 
 /** Admission for custom resources: defaulting, pruning and validation against the CRD schema. */
 export interface SchemaAdmission {
-  /** Mutates `object` (defaults, pruning) and returns the field errors of the result. */
-  admit(resource: ResourceInfo, object: KubeObject, old: KubeObject | undefined): FieldError[];
+  /** Mutates `object` (defaults, pruning); returns the field errors of the result and the pruned unknown fields. */
+  admit(resource: ResourceInfo, object: KubeObject, old: KubeObject | undefined): { errors: FieldError[]; unknownFields: string[] };
 }
 
 export interface WriteOptions {
   dryRun?: boolean;
+  /** `fieldValidation` query parameter: unknown fields are an error (Strict), a warning (Warn) or ignored. */
+  fieldValidation?: 'Ignore' | 'Warn' | 'Strict';
+  /** Collects warnings for the `Warning` response header. */
+  warnings?: string[];
   fieldManager?: string;
   /** Hook that updates managedFields for the write (set by the server-side apply module). */
   trackFields?: (resource: ResourceInfo, next: KubeObject, old: KubeObject | undefined, subresource: string | undefined) => void;
@@ -120,7 +124,7 @@ export class ApiCore {
     if (resource.generation) meta.generation = 1;
     if (resource.subresources.includes('status') && resource.custom) delete object.status;
     this.prepareBuiltinCreate(resource, object, now);
-    this.admitObject(resource, object, undefined);
+    this.admitObject(resource, object, undefined, options);
     options.trackFields?.(resource, object, undefined, undefined);
 
     const key = keyOf(object);
@@ -197,7 +201,7 @@ export class ApiCore {
       }
     }
     if (resource.plural === 'namespaces' && !resource.group) this.keepNamespaceInvariants(next, existing, subresource);
-    if (subresource === undefined || resource.custom) this.admitObject(resource, next, existing);
+    if (subresource === undefined || resource.custom) this.admitObject(resource, next, existing, options);
     if (resource.generation && !deepEqual(specPart(next), specPart(existing))) meta.generation = (old.generation ?? 0) + 1;
     if (meta.finalizers?.length === 0) delete meta.finalizers;
     options.trackFields?.(resource, next, existing, subresource);
@@ -346,7 +350,7 @@ export class ApiCore {
     if (subresource !== 'status') next.status = structuredClone(existing.status);
   }
 
-  private admitObject(resource: ResourceInfo, object: KubeObject, old: KubeObject | undefined): void {
+  private admitObject(resource: ResourceInfo, object: KubeObject, old: KubeObject | undefined, options: WriteOptions): void {
     if (this.isCrd(resource) && old) {
       const errors = validateCrd(object);
       if (errors.length > 0) throw invalid(resource, object.metadata.name ?? '', errors);
@@ -357,7 +361,13 @@ export class ApiCore {
       }
     }
     if (!resource.custom || !this.admission) return;
-    const errors = this.admission.admit(resource, object, old);
+    const { errors, unknownFields } = this.admission.admit(resource, object, old);
+    if (unknownFields.length > 0 && options.fieldValidation === 'Strict') {
+      throw badRequest(`strict decoding error: ${unknownFields.map((f) => `unknown field "${f}"`).join(', ')}`);
+    }
+    if (unknownFields.length > 0 && options.fieldValidation === 'Warn') {
+      options.warnings?.push(...unknownFields.map((f) => `unknown field "${f}"`));
+    }
     if (errors.length > 0) throw invalid(resource, object.metadata.name ?? '', errors);
   }
 

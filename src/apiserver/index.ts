@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { randomBytes } from 'node:crypto';
+import { CrdAdmission } from './admission.js';
 import { ApiCore } from './core.js';
 import { registerCrdsFromDir, writeKubeconfig } from './files.js';
 import { RequestHandler, type ServerExtensions } from './server.js';
@@ -33,6 +34,7 @@ export interface ApiServer {
 export async function startApiServer(options: ApiServerOptions = {}): Promise<ApiServer> {
   const now = options.now ?? (() => new Date());
   const core = new ApiCore({ historySize: options.historySize ?? 10_000, now });
+  core.admission = new CrdAdmission();
   core.bootstrap();
   const token = options.token ?? randomBytes(24).toString('base64url');
   const extensions: ServerExtensions = {};

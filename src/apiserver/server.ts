@@ -140,7 +140,19 @@ export class RequestHandler {
     const accept = request.headers.accept;
     const dryRunValue = query.get('dryRun');
     if (dryRunValue && dryRunValue !== 'All') throw badRequest(`Unsupported value: ${JSON.stringify(dryRunValue)}: supported values: "All"`);
-    const writeOptions: WriteOptions = { dryRun: dryRunValue === 'All', fieldManager: query.get('fieldManager') ?? undefined };
+    const writeOptions: WriteOptions = { dryRun: dryRunValue === 'All', fieldManager: query.get('fieldManager') ?? undefined, warnings: [] };
+    const fieldValidation = query.get('fieldValidation');
+    if (fieldValidation) {
+      if (fieldValidation !== 'Ignore' && fieldValidation !== 'Warn' && fieldValidation !== 'Strict') {
+        throw badRequest(`fieldValidation must be one of "Ignore", "Warn" or "Strict", got ${JSON.stringify(fieldValidation)}`);
+      }
+      writeOptions.fieldValidation = fieldValidation;
+    }
+    const send = (code: number, body: unknown): void => {
+      const warnings = writeOptions.warnings ?? [];
+      if (warnings.length > 0) response.setHeader('Warning', warnings.map((w) => `299 - ${JSON.stringify(w)}`));
+      sendJson(response, code, body);
+    };
     if (this.extensions.trackFields) writeOptions.trackFields = this.extensions.trackFields;
     if (resource.namespaced && namespace === undefined && name !== undefined) throw pathNotFound();
 
@@ -158,14 +170,14 @@ export class RequestHandler {
           const meta: Record<string, unknown> = { resourceVersion: result.resourceVersion };
           if (result.continueToken) meta.continue = result.continueToken;
           if (result.remainingItemCount !== undefined) meta.remainingItemCount = result.remainingItemCount;
-          return sendJson(response, 200, toTable(resource, result.items, meta, query.get('includeObject') ?? 'Metadata', this.options.now()));
+          return send(200, toTable(resource, result.items, meta, query.get('includeObject') ?? 'Metadata', this.options.now()));
         }
-        return sendJson(response, 200, listBody(resource, result));
+        return send(200, listBody(resource, result));
       }
       if (method === 'POST') {
         const body = decodeBody(await readBody(request), request.headers['content-type'] ?? 'application/json');
         const created = this.core.create(resource, namespace, body, writeOptions);
-        return sendJson(response, 201, created);
+        return send(201, created);
       }
       if (method === 'DELETE') {
         const options = this.deleteOptions(decodeBody(await readBody(request), 'application/json'), query, writeOptions);
@@ -178,7 +190,7 @@ export class RequestHandler {
             if (!(error instanceof ApiError && error.code === 404)) throw error;
           }
         }
-        return sendJson(response, 200, listBody(resource, { items: deleted, resourceVersion: String(this.core.store.resourceVersion) }));
+        return send(200, listBody(resource, { items: deleted, resourceVersion: String(this.core.store.resourceVersion) }));
       }
       throw methodNotAllowed(`the server does not allow this method on the requested resource`);
     }
@@ -186,19 +198,19 @@ export class RequestHandler {
     if (method === 'GET') {
       const object = this.core.get(resource, namespace, name);
       if (wantsTable(accept)) {
-        return sendJson(response, 200, toTable(resource, [object], { resourceVersion: object.metadata.resourceVersion }, query.get('includeObject') ?? 'Metadata', this.options.now()));
+        return send(200, toTable(resource, [object], { resourceVersion: object.metadata.resourceVersion }, query.get('includeObject') ?? 'Metadata', this.options.now()));
       }
-      return sendJson(response, 200, object);
+      return send(200, object);
     }
     if (method === 'PUT') {
       const body = decodeBody(await readBody(request), request.headers['content-type'] ?? 'application/json');
       const updated = this.core.update(resource, namespace, name, body, subresource, writeOptions);
-      return sendJson(response, 200, updated);
+      return send(200, updated);
     }
     if (method === 'PATCH') {
       const contentType = (request.headers['content-type'] ?? '').split(';')[0]?.trim() ?? '';
       const body = decodeBody(await readBody(request), contentType);
-      return sendJson(response, 200, this.patch(route, contentType, body, query, writeOptions));
+      return send(200, this.patch(route, contentType, body, query, writeOptions));
     }
     if (method === 'DELETE') {
       if (subresource !== undefined) throw methodNotAllowed('the server does not allow this method on the requested resource');
@@ -207,10 +219,10 @@ export class RequestHandler {
       if (deleted && !resource.custom) {
         const details: Record<string, unknown> = { name, kind: resource.plural, uid: object.metadata.uid };
         if (resource.group) details.group = resource.group;
-        return sendJson(response, 200, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', details });
+        return send(200, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', details });
       }
       const accepted = !deleted && options.propagationPolicy === 'Foreground';
-      return sendJson(response, accepted ? 202 : 200, object);
+      return send(accepted ? 202 : 200, object);
     }
     throw methodNotAllowed('the server does not allow this method on the requested resource');
   }
