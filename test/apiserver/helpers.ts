@@ -3,6 +3,9 @@ import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 import { startApiServer, type ApiServer, type ApiServerOptions } from '../../src/apiserver/index.js';
 
+/** Loosely typed JSON for assertions on response bodies. */
+export type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
 export const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), 'fixtures');
 
 export interface TestServer {
@@ -23,7 +26,7 @@ export async function startTestServer(options: ApiServerOptions = {}): Promise<T
 }
 
 /** Raw HTTP against the server with its token, for what client-node cannot express. */
-export async function raw(server: ApiServer, method: string, path: string, body?: unknown, contentType = 'application/json', headers: Record<string, string> = {}): Promise<{ status: number; body: Record<string, unknown>; text: string }> {
+export async function raw(server: ApiServer, method: string, path: string, body?: unknown, contentType = 'application/json', headers: Record<string, string> = {}): Promise<{ status: number; body: Obj; text: string; headers: Headers }> {
   const init: RequestInit = {
     method,
     headers: { Authorization: `Bearer ${server.token}`, 'Content-Type': contentType, ...headers },
@@ -31,13 +34,13 @@ export async function raw(server: ApiServer, method: string, path: string, body?
   if (body !== undefined) init.body = typeof body === 'string' ? body : JSON.stringify(body);
   const response = await fetch(`${server.url}${path}`, init);
   const text = await response.text();
-  let parsed: Record<string, unknown>;
+  let parsed: Obj;
   try {
-    parsed = JSON.parse(text) as Record<string, unknown>;
+    parsed = JSON.parse(text) as Obj;
   } catch {
     parsed = {};
   }
-  return { status: response.status, body: parsed, text };
+  return { status: response.status, body: parsed, text, headers: response.headers };
 }
 
 /** Polls until `check` returns a value other than undefined, or fails after `timeoutMs`. */
