@@ -2,6 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { CrdAdmission } from './admission.js';
+import { FieldManager } from './apply.js';
 import { ApiCore } from './core.js';
 import { registerCrdsFromDir, writeKubeconfig } from './files.js';
 import { RequestHandler, type ServerExtensions } from './server.js';
@@ -37,7 +38,11 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
   core.admission = new CrdAdmission();
   core.bootstrap();
   const token = options.token ?? randomBytes(24).toString('base64url');
-  const extensions: ServerExtensions = {};
+  const fieldManager = new FieldManager(now);
+  const extensions: ServerExtensions = {
+    apply: (resource, live, body, manager, force, subresource) => fieldManager.apply(resource, live, body, manager, force, subresource),
+    trackUpdate: (resource, next, old, subresource, manager) => fieldManager.trackUpdate(resource, next, old, subresource, manager),
+  };
   const handler = new RequestHandler(core, {
     token: token || undefined,
     now,

@@ -6,15 +6,16 @@ import { ApiError, badRequest, methodNotAllowed, pathNotFound, unsupportedMediaT
 import { decodeBody, readBody, sendError, sendJson } from './http-util.js';
 import { jsonPatch, mergePatch, strategicMergePatch } from './patch.js';
 import { listBody, listObjects, parseFilter } from './reads.js';
-import type { ResourceInfo } from './registry.js';
+import { storageKey, type ResourceInfo } from './registry.js';
+import { objectKey } from './store.js';
 import { toTable } from './table.js';
 import { isJsonObject, type KubeObject } from './types.js';
 import { startWatch, type WatchOptions } from './watch.js';
 
 /** Hooks the server-side apply and OpenAPI modules plug into the HTTP layer. */
 export interface ServerExtensions {
-  apply?: (resource: ResourceInfo, existing: KubeObject | undefined, body: unknown, fieldManager: string, force: boolean) => KubeObject;
-  trackFields?: WriteOptions['trackFields'];
+  apply?: (resource: ResourceInfo, existing: KubeObject | undefined, body: unknown, fieldManager: string, force: boolean, subresource: string | undefined) => KubeObject;
+  trackUpdate?: (resource: ResourceInfo, next: KubeObject, old: KubeObject | undefined, subresource: string | undefined, manager: string) => void;
   openapi?: (path: string) => unknown;
 }
 
@@ -153,7 +154,11 @@ export class RequestHandler {
       if (warnings.length > 0) response.setHeader('Warning', warnings.map((w) => `299 - ${JSON.stringify(w)}`));
       sendJson(response, code, body);
     };
-    if (this.extensions.trackFields) writeOptions.trackFields = this.extensions.trackFields;
+    const trackUpdate = this.extensions.trackUpdate;
+    if (trackUpdate) {
+      const manager = writeOptions.fieldManager ?? ((request.headers['user-agent'] ?? 'unknown').split('/')[0] || 'unknown');
+      writeOptions.trackFields = (r, next, old, sub) => trackUpdate(r, next, old, sub, manager);
+    }
     if (resource.namespaced && namespace === undefined && name !== undefined) throw pathNotFound();
 
     if (method === 'GET' && (route.watchPath || boolParam(query, 'watch'))) {
@@ -247,7 +252,7 @@ export class RequestHandler {
       if (isJsonObject(body) && isJsonObject(body.metadata) && body.metadata.name !== undefined && body.metadata.name !== name) {
         throw badRequest(`the name of the object (${String(body.metadata.name)}) does not match the name on the URL (${name})`);
       }
-      const applied = this.extensions.apply(resource, existing, body, fieldManager, boolParam(query, 'force'));
+      const applied = this.extensions.apply(resource, existing, body, fieldManager, boolParam(query, 'force'), subresource);
       if (!existing) {
         if (subresource !== undefined) throw this.notFound(resource, name);
         return this.core.create(resource, namespace, applied, { ...writeOptions, trackFields: undefined });
@@ -276,8 +281,9 @@ export class RequestHandler {
     return this.core.update(resource, namespace, name, patched, subresource, writeOptions);
   }
 
-  private rawExisting(_resource: ResourceInfo, existing: KubeObject): KubeObject {
-    return existing;
+  /** The stored object (storage version) behind a presented one. */
+  private rawExisting(resource: ResourceInfo, existing: KubeObject): KubeObject {
+    return this.core.store.get(storageKey(resource), objectKey(existing.metadata.namespace, existing.metadata.name ?? '')) ?? existing;
   }
 
   private notFound(resource: ResourceInfo, name: string): ApiError {
