@@ -323,7 +323,7 @@ async function readBody(response: IncomingMessage, spec: { method: string; path:
 }
 
 function errorFromText(statusCode: number, text: string, spec: { method: string; path: string }, requestId: string): ApiError {
-  let status: ApiStatus = {};
+  let status: ApiStatus;
   try {
     status = JSON.parse(text) as ApiStatus;
   } catch {
