@@ -1,0 +1,76 @@
+/**
+ * Writes that re-read and retry on 409 Conflict (client-go's retry.RetryOnConflict): status
+ * through the status subresource, metadata (finalizers, labels) through the main resource.
+ */
+import type { KubeClient } from './client.js';
+import { isConflict } from './errors.js';
+import type { KubeObject, ResourceType } from './types.js';
+
+/** Mutates the fresh copy in place; return false to skip the write. */
+export type Mutation<T extends KubeObject> = (obj: T) => boolean | void;
+
+export interface RetryOptions {
+  maxAttempts?: number;
+}
+
+type WriteClient = Pick<KubeClient, 'get' | 'update' | 'updateStatus'>;
+
+async function retryOnConflict<T extends KubeObject>(
+  client: WriteClient,
+  type: ResourceType,
+  namespace: string | undefined,
+  name: string,
+  mutate: Mutation<T>,
+  write: (obj: T) => Promise<T>,
+  relevant: (obj: T) => unknown,
+  options: RetryOptions,
+): Promise<T> {
+  const maxAttempts = options.maxAttempts ?? 5;
+  let lastError: unknown;
+  for (let attempt = 0; attempt < maxAttempts; attempt++) {
+    const current = await client.get<T>(type, namespace, name);
+    const before = JSON.stringify(relevant(current));
+    const copy = structuredClone(current);
+    if (mutate(copy) === false || JSON.stringify(relevant(copy)) === before) return current;
+    try {
+      return await write(copy);
+    } catch (error) {
+      if (!isConflict(error)) throw error;
+      lastError = error;
+    }
+  }
+  throw lastError instanceof Error ? lastError : new Error('conflict retries exhausted');
+}
+
+/** Re-reads the object, applies `mutate` and writes `status` via the status subresource; no write if unchanged. */
+export function updateStatusWithRetry<T extends KubeObject>(
+  client: WriteClient,
+  type: ResourceType,
+  namespace: string | undefined,
+  name: string,
+  mutate: Mutation<T>,
+  options: RetryOptions = {},
+): Promise<T> {
+  return retryOnConflict(client, type, namespace, name, mutate, (obj) => client.updateStatus(type, obj), (obj) => obj.status, options);
+}
+
+/** Re-reads the object, applies `mutate` and writes it (metadata and spec); no write if unchanged. */
+export function updateWithRetry<T extends KubeObject>(
+  client: WriteClient,
+  type: ResourceType,
+  namespace: string | undefined,
+  name: string,
+  mutate: Mutation<T>,
+  options: RetryOptions = {},
+): Promise<T> {
+  return retryOnConflict(
+    client,
+    type,
+    namespace,
+    name,
+    mutate,
+    (obj) => client.update(type, obj),
+    (obj) => ({ metadata: obj.metadata, spec: obj.spec }),
+    options,
+  );
+}
