@@ -60,7 +60,7 @@ export interface TransportResponse {
 export type ErrorDescriber = (
   status: number,
   body: unknown,
-) => { message: string; backendCode?: string; errorClass?: BackendErrorClass };
+) => { message: string; backendCode?: string; errorClass?: BackendErrorClass; requestId?: string };
 
 export interface TransportOptions {
   /** Metric and log label, e.g. `ceph-dashboard`. */
@@ -202,7 +202,7 @@ export class HttpTransport {
       const ErrorClass = described.errorClass ?? errorClassForStatus(response.status);
       throw new ErrorClass(`${this.service} ${request.method} ${url.pathname}: ${response.status} ${described.message}`, {
         ...details,
-        requestId,
+        requestId: described.requestId ?? requestId,
         status: response.status,
         ...(described.backendCode === undefined ? {} : { backendCode: described.backendCode }),
       });
