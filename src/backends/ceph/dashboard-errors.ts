@@ -4,6 +4,7 @@ import {
   ForbiddenError,
   NotFoundError,
   OverQuotaError,
+  UnauthorizedError,
   errorClassForStatus,
   type BackendErrorClass,
 } from './errors.js';
@@ -25,6 +26,7 @@ const CODE_CLASSES: Record<string, BackendErrorClass> = {
   '122': OverQuotaError, // EDQUOT
   namespace_already_exists: ConflictError,
   namespace_contains_images: ConflictError,
+  invalid_credentials: UnauthorizedError,
 };
 
 export interface DashboardErrorBody {
