@@ -1,5 +1,9 @@
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
+import { validateRules } from '../../apiserver/cel.js';
+import type { FieldError } from '../../apiserver/errors.js';
+import type { Schema } from '../../apiserver/schema.js';
+import type { JsonValue } from '../../apiserver/types.js';
 import { objectSchema } from '../crd.js';
 import type { JsonSchema } from '../openapi.js';
 import { API_VERSION, kindDefinitions, type KindDefinition } from '../v1alpha1/index.js';
@@ -27,6 +31,7 @@ function createAjv(): Ajv {
 interface CompiledKind {
   definition: KindDefinition;
   schema: JsonSchema;
+  crdSchema: JsonSchema;
   validate: ValidateFunction;
 }
 
@@ -38,7 +43,7 @@ function compiledKinds(): Map<string, CompiledKind> {
     compiled = new Map(
       kindDefinitions.map((definition) => {
         const schema = objectSchema(definition, false);
-        return [definition.kind, { definition, schema, validate: ajv.compile(schema) }];
+        return [definition.kind, { definition, schema, crdSchema: objectSchema(definition, true), validate: ajv.compile(schema) }];
       }),
     );
   }
@@ -66,7 +71,22 @@ export function validateSchema(object: Record<string, unknown>): Issue[] {
   const { status: _ignored, ...withoutStatus } = object;
   if (!entry.validate(withoutStatus)) issues.push(...(entry.validate.errors ?? []).map(describeAjvError));
   issues.push(...listUniquenessIssues(entry.schema, withoutStatus, []));
+  if (issues.length === 0) issues.push(...celIssues(entry.crdSchema, withoutStatus));
   return issues;
+}
+
+/**
+ * The CRD's CEL rules, evaluated as the API server evaluates them on create: transition rules
+ * (those using oldSelf) need a stored object and are left to the server.
+ */
+function celIssues(crdSchema: JsonSchema, object: Record<string, unknown>): Issue[] {
+  const failures: FieldError[] = [];
+  validateRules(object as JsonValue, undefined, crdSchema as Schema, '', failures);
+  return failures.map((failure) => error('schema.cel', stringToPath(failure.field), failure.message));
+}
+
+function stringToPath(field: string): Array<string | number> {
+  return [...field.matchAll(/([^.[\]]+)|\[(\d+)\]/g)].map((match) => (match[2] !== undefined ? Number(match[2]) : (match[1] ?? '')));
 }
 
 function metadataIssues(metadata: unknown, definition: KindDefinition): Issue[] {
