@@ -75,11 +75,14 @@ describe('embedded API server: core semantics through @kubernetes/client-node', 
   });
 
   test('rejects requests without the bearer token', async () => {
-    const response = await fetch(`${t.server.url}/api/v1/namespaces`);
+    const response = await raw(t.server, 'GET', '/api/v1/namespaces', undefined, 'application/json', { Authorization: '' });
     expect(response.status).toBe(401);
-    expect(await response.json()).toMatchObject({ kind: 'Status', reason: 'Unauthorized', code: 401 });
-    const health = await fetch(`${t.server.url}/healthz`);
+    expect(response.body).toMatchObject({ kind: 'Status', reason: 'Unauthorized', code: 401 });
+    const wrong = await raw(t.server, 'GET', '/api/v1/namespaces', undefined, 'application/json', { Authorization: 'Bearer nope' });
+    expect(wrong.status).toBe(401);
+    const health = await raw(t.server, 'GET', '/healthz', undefined, 'application/json', { Authorization: '' });
     expect(health.status).toBe(200);
+    expect(t.server.url).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
   });
 
   test('default namespaces exist; objects need an existing namespace', async () => {
