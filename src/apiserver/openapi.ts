@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
 import type { ResourceInfo, ResourceRegistry } from './registry.js';
-import type { Schema } from './schema.js';
 import { isJsonObject, type JsonObject, type JsonValue } from './types.js';
 
 const OBJECT_META = 'io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta';
