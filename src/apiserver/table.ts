@@ -21,8 +21,9 @@ export function humanDuration(ms: number): string {
 }
 
 function cell(type: string, values: unknown[], now: Date): unknown {
+  // As kube-apiserver's CRD table convertor: only the first match is shown.
   if (values.length === 0) return null;
-  const value = values.length === 1 ? values[0] : values.map((v) => (typeof v === 'string' ? v : JSON.stringify(v))).join(',');
+  const value = values[0];
   switch (type) {
     case 'date': {
       const time = typeof value === 'string' ? Date.parse(value) : NaN;
