@@ -134,6 +134,25 @@ export function listObjects(core: ApiCore, resource: ResourceInfo, namespace: st
   return result;
 }
 
+const serialized = new WeakMap<KubeObject, string>();
+
+/** JSON of a stored object; stored objects never change, so the text is cached per object. */
+export function objectJson(object: KubeObject): string {
+  let text = serialized.get(object);
+  if (text === undefined) {
+    text = JSON.stringify(object);
+    serialized.set(object, text);
+  }
+  return text;
+}
+
+/** The list response as JSON text, reusing each object's cached serialisation. */
+export function listJson(resource: ResourceInfo, result: ListResult): string {
+  const { items: _items, ...head } = listBody(resource, { ...result, items: [] });
+  const prefix = JSON.stringify(head);
+  return `${prefix.slice(0, -1)},"items":[${result.items.map(objectJson).join(',')}]}`;
+}
+
 export function listBody(resource: ResourceInfo, result: ListResult): Record<string, unknown> {
   const metadata: Record<string, unknown> = { resourceVersion: result.resourceVersion };
   if (result.continueToken) metadata.continue = result.continueToken;

@@ -3,9 +3,9 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ApiCore, DeleteOptions, PropagationPolicy, WriteOptions } from './core.js';
 import { apiGroup, apiGroupList, coreVersions, resourceList, SERVER_VERSION } from './discovery.js';
 import { ApiError, badRequest, methodNotAllowed, pathNotFound, unsupportedMediaType } from './errors.js';
-import { decodeBody, readBody, sendError, sendJson } from './http-util.js';
+import { RawJson, decodeBody, readBody, sendError, sendJson } from './http-util.js';
 import { jsonPatch, mergePatch, strategicMergePatch } from './patch.js';
-import { listBody, listObjects, parseFilter } from './reads.js';
+import { listBody, listJson, listObjects, parseFilter } from './reads.js';
 import { storageKey, type ResourceInfo } from './registry.js';
 import { objectKey } from './store.js';
 import { toTable } from './table.js';
@@ -177,7 +177,7 @@ export class RequestHandler {
           if (result.remainingItemCount !== undefined) meta.remainingItemCount = result.remainingItemCount;
           return send(200, toTable(resource, result.items, meta, query.get('includeObject') ?? 'Metadata', this.options.now()));
         }
-        return send(200, listBody(resource, result));
+        return send(200, new RawJson(listJson(resource, result)));
       }
       if (method === 'POST') {
         const body = decodeBody(await readBody(request), request.headers['content-type'] ?? 'application/json');
