@@ -201,6 +201,7 @@ export class ApiCore {
       }
     }
     if (resource.plural === 'namespaces' && !resource.group) this.keepNamespaceInvariants(next, existing, subresource);
+    this.mergeStringData(resource, next);
     if (subresource === undefined || resource.custom) this.admitObject(resource, next, existing, options);
     if (resource.generation && !deepEqual(specPart(next), specPart(existing))) meta.generation = (old.generation ?? 0) + 1;
     if (meta.finalizers?.length === 0) delete meta.finalizers;
@@ -342,6 +343,18 @@ export class ApiCore {
       object.status = establishedStatus(object, now);
     }
     if (resource.plural === 'secrets' && !resource.group && object.type === undefined) object.type = 'Opaque';
+    this.mergeStringData(resource, object);
+  }
+
+  /** Secrets: `stringData` is write-only; the server folds it into `data` (base64), as kube-apiserver does. */
+  private mergeStringData(resource: ResourceInfo, object: KubeObject): void {
+    if (resource.plural !== 'secrets' || resource.group || object.stringData === undefined) return;
+    const data: Record<string, unknown> = isJsonObject(object.data) ? { ...object.data } : {};
+    if (isJsonObject(object.stringData)) {
+      for (const [key, value] of Object.entries(object.stringData)) data[key] = Buffer.from(String(value), 'utf8').toString('base64');
+    }
+    object.data = data;
+    delete object.stringData;
   }
 
   private keepNamespaceInvariants(next: KubeObject, existing: KubeObject, subresource: string | undefined): void {

@@ -257,6 +257,8 @@ describe('embedded API server: core semantics through @kubernetes/client-node', 
   test('secrets, events and leases are served', async () => {
     const secret = await core.createNamespacedSecret({ namespace: 'default', body: { metadata: { name: 's' }, stringData: { a: 'b' }, data: { c: Buffer.from('d').toString('base64') } } });
     expect(secret.type).toBe('Opaque');
+    expect(secret.stringData).toBeUndefined();
+    expect(secret.data).toEqual({ a: Buffer.from('b').toString('base64'), c: Buffer.from('d').toString('base64') });
     const event = await core.createNamespacedEvent({
       namespace: 'default',
       body: { metadata: { name: 'w.1' }, involvedObject: { kind: 'Widget', name: 'w-gen', namespace: 'default' }, reason: 'Created', message: 'hello', type: 'Normal' },
