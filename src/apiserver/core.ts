@@ -90,6 +90,7 @@ export class ApiCore {
 
   /** Rewrites a stored object for the version it is served in (conversion strategy None). */
   present(resource: ResourceInfo, object: KubeObject): KubeObject {
+    if (resource.storage) return resource.storage.fromStorage(object);
     const apiVersion = apiVersionOf(resource);
     return object.apiVersion === apiVersion ? object : { ...object, apiVersion };
   }
@@ -385,6 +386,7 @@ export class ApiCore {
   }
 
   private toStorage(resource: ResourceInfo, object: KubeObject): KubeObject {
+    if (resource.storage) return resource.storage.toStorage(object);
     if (resource.version === resource.storageVersion) return object;
     return { ...object, apiVersion: resource.group ? `${resource.group}/${resource.storageVersion}` : resource.storageVersion };
   }

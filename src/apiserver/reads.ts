@@ -118,14 +118,15 @@ export function listObjects(core: ApiCore, resource: ResourceInfo, namespace: st
   for (; index < all.length; index++) {
     const object = all[index] as KubeObject;
     if (limit > 0 && items.length >= limit) break;
-    if (!unfiltered && !matchesFilter(filter, object)) continue;
-    items.push(core.present(resource, object));
+    const presented = core.present(resource, object);
+    if (!unfiltered && !matchesFilter(filter, presented)) continue;
+    items.push(presented);
     lastKey = keyOfObject(object);
   }
   const result: ListResult = { items, resourceVersion: String(atRv) };
   if (limit > 0 && index < all.length) {
     let more = unfiltered;
-    if (!more) for (let i = index; i < all.length && !more; i++) more = matchesFilter(filter, all[i] as KubeObject);
+    if (!more) for (let i = index; i < all.length && !more; i++) more = matchesFilter(filter, core.present(resource, all[i] as KubeObject));
     if (more) {
       result.continueToken = encodeContinue(atRv, lastKey);
       if (unfiltered) result.remainingItemCount = all.length - index;

@@ -1,4 +1,5 @@
-import type { JsonObject } from './types.js';
+import { coreToEvent, eventToCore } from './events.js';
+import type { JsonObject, KubeObject } from './types.js';
 
 export interface PrinterColumn {
   name: string;
@@ -32,10 +33,19 @@ export interface ResourceInfo {
   /** Extra field-selector labels the real server supports for this kind. */
   selectableFields: string[];
   schema?: JsonObject;
+  /** Set when the objects live in another resource's store in another shape (events.k8s.io Events). */
+  storage?: StorageConversion;
 }
 
-export function storageKey(resource: Pick<ResourceInfo, 'group' | 'plural'>): string {
-  return `${resource.group}/${resource.plural}`;
+export interface StorageConversion {
+  /** Storage key of the resource whose store holds the objects. */
+  key: string;
+  toStorage(object: KubeObject): KubeObject;
+  fromStorage(object: KubeObject): KubeObject;
+}
+
+export function storageKey(resource: Pick<ResourceInfo, 'group' | 'plural' | 'storage'>): string {
+  return resource.storage?.key ?? `${resource.group}/${resource.plural}`;
 }
 
 export function apiVersionOf(resource: Pick<ResourceInfo, 'group' | 'version'>): string {
@@ -120,6 +130,7 @@ export function builtinResources(): ResourceInfo[] {
     storageVersion: spec.version,
     printerColumns: spec.printerColumns ?? [AGE],
     selectableFields: spec.selectableFields ?? [],
+    ...(spec.group === 'events.k8s.io' ? { storage: { key: '/events', toStorage: eventToCore, fromStorage: coreToEvent } } : {}),
   }));
 }
 

@@ -72,26 +72,30 @@ export function startWatch(
     sink.end();
   };
 
+  const view = (object: KubeObject): KubeObject => (resource.storage ? core.present(resource, object) : object);
   const deliver = (event: StoreEvent): void => {
     if (event.resource !== resourceKey || stopped) return;
-    const now = matchesFilter(filter, event.object);
-    const before = event.previous !== undefined && event.type !== 'ADDED' && matchesFilter(filter, event.previous);
+    const object = view(event.object);
+    const previous = event.previous === undefined ? undefined : view(event.previous);
+    const now = matchesFilter(filter, object);
+    const before = previous !== undefined && event.type !== 'ADDED' && matchesFilter(filter, previous);
     if (event.type === 'DELETED') {
-      if (now || before) sink.write(encode(event, apiVersion, 'DELETED', event.object));
+      if (now || before) sink.write(encode(event, apiVersion, 'DELETED', object));
       return;
     }
-    if (now && (event.type === 'ADDED' || before)) sink.write(encode(event, apiVersion, event.type, event.object));
-    else if (now) sink.write(encode(event, apiVersion, 'ADDED', event.object));
-    else if (before && event.previous) {
-      const gone = { ...event.previous, metadata: { ...event.previous.metadata, resourceVersion: event.object.metadata.resourceVersion } };
+    if (now && (event.type === 'ADDED' || before)) sink.write(encode(event, apiVersion, event.type, object));
+    else if (now) sink.write(encode(event, apiVersion, 'ADDED', object));
+    else if (before && previous) {
+      const gone = { ...previous, metadata: { ...previous.metadata, resourceVersion: object.metadata.resourceVersion } };
       sink.write(encode(event, apiVersion, 'DELETED', gone));
     }
   };
 
   try {
     if (rvText === '' || rvText === '0') {
-      for (const object of core.store.list(resourceKey, filter.namespace)) {
-        if (matchesFilter(filter, object)) sink.write(encode(object, apiVersion, 'ADDED', object));
+      for (const stored of core.store.list(resourceKey, filter.namespace)) {
+        const object = view(stored);
+        if (matchesFilter(filter, object)) sink.write(encode(stored, apiVersion, 'ADDED', object));
       }
     } else {
       for (const event of core.store.eventsSince(resourceKey, parseRv(rvText))) deliver(event);

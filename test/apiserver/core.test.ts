@@ -266,6 +266,19 @@ describe('embedded API server: core semantics through @kubernetes/client-node', 
     expect(event.reason).toBe('Created');
     const events = await core.listNamespacedEvent({ namespace: 'default', fieldSelector: 'involvedObject.name=w-gen,involvedObject.kind=Widget' });
     expect(events.items.map((e) => e.message)).toEqual(['hello']);
+    // One store behind core/v1 and events.k8s.io/v1, as in kube-apiserver.
+    const viaEvents = await raw(t.server, 'GET', '/apis/events.k8s.io/v1/namespaces/default/events/w.1');
+    expect(viaEvents.body).toMatchObject({ apiVersion: 'events.k8s.io/v1', kind: 'Event', note: 'hello', regarding: { kind: 'Widget', name: 'w-gen' } });
+    expect(viaEvents.body.message).toBeUndefined();
+    const written = await raw(t.server, 'POST', '/apis/events.k8s.io/v1/namespaces/default/events', {
+      metadata: { name: 'w.2' }, regarding: { kind: 'Widget', name: 'w-gen', namespace: 'default' }, note: 'from events.k8s.io', reason: 'Synced', type: 'Normal',
+      action: 'Reconcile', reportingController: 'statsmoln.io/operator', reportingInstance: 'op-1', eventTime: '2026-01-01T00:00:00.000000Z',
+    });
+    expect(written.status).toBe(201);
+    const asCore = await core.readNamespacedEvent({ namespace: 'default', name: 'w.2' });
+    expect(asCore).toMatchObject({ message: 'from events.k8s.io', involvedObject: { name: 'w-gen' }, reportingComponent: 'statsmoln.io/operator' });
+    const byRegarding = await raw(t.server, 'GET', '/apis/events.k8s.io/v1/namespaces/default/events?fieldSelector=regarding.name%3Dw-gen');
+    expect((byRegarding.body.items as Obj[]).map((e) => e.note).sort()).toEqual(['from events.k8s.io', 'hello']);
     const leases = t.kubeConfig.makeApiClient(CoordinationV1Api);
     const lease = await leases.createNamespacedLease({ namespace: 'kube-system', body: { metadata: { name: 'leader' }, spec: { holderIdentity: 'a', leaseDurationSeconds: 15 } } });
     const renewed = await leases.replaceNamespacedLease({ namespace: 'kube-system', name: 'leader', body: { ...lease, spec: { ...lease.spec, holderIdentity: 'b' } } });
