@@ -39,6 +39,8 @@ export interface ApiServer {
   close(): Promise<void>;
   registerCrdsFromDir(dir: string): Promise<string[]>;
   writeKubeconfig(path: string): Promise<string>;
+  /** Ends every open watch, as a restarting or failing-over API server does (clients must resume or re-list). */
+  dropWatches(): void;
 }
 
 function persistent(dataDir: string | undefined, file: string, make: () => string): string {
@@ -99,6 +101,9 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
       journal?.close();
     },
     registerCrdsFromDir: (dir: string) => registerCrdsFromDir(core, dir),
+    dropWatches: () => {
+      for (const stop of [...handler.activeWatches]) stop();
+    },
     writeKubeconfig: (path: string) => writeKubeconfig(path, url, token, caData),
   };
 }
