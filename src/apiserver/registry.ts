@@ -8,6 +8,8 @@ export interface PrinterColumn {
   description?: string;
   format?: string;
   priority?: number;
+  /** Built-in columns only: show the number of entries at jsonPath (kubectl's DATA column). */
+  count?: boolean;
 }
 
 /** One served resource in one group-version: what discovery, routing and storage need to know. */
@@ -75,9 +77,12 @@ const BUILTINS: BuiltinSpec[] = [
   },
   {
     group: '', version: 'v1', plural: 'secrets', kind: 'Secret', namespaced: true, selectableFields: ['type'],
-    printerColumns: [{ name: 'Type', type: 'string', jsonPath: '.type' }, AGE],
+    printerColumns: [{ name: 'Type', type: 'string', jsonPath: '.type' }, { name: 'Data', type: 'integer', jsonPath: '.data', count: true }, AGE],
   },
-  { group: '', version: 'v1', plural: 'configmaps', kind: 'ConfigMap', namespaced: true, shortNames: ['cm'] },
+  {
+    group: '', version: 'v1', plural: 'configmaps', kind: 'ConfigMap', namespaced: true, shortNames: ['cm'],
+    printerColumns: [{ name: 'Data', type: 'integer', jsonPath: '.data', count: true }, AGE],
+  },
   { group: '', version: 'v1', plural: 'serviceaccounts', kind: 'ServiceAccount', namespaced: true, shortNames: ['sa'] },
   {
     group: '', version: 'v1', plural: 'events', kind: 'Event', namespaced: true, shortNames: ['ev'],

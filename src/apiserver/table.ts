@@ -61,6 +61,10 @@ export function toTable(
   const rows = objects.map((object) => {
     const cells = [object.metadata.name ?? '', ...resource.printerColumns.map((c) => {
       try {
+        if (c.count) {
+          const found = evaluateJsonPath(c.jsonPath, object)[0];
+          return typeof found === 'object' && found !== null ? Object.keys(found).length : 0;
+        }
         return cell(c.type, evaluateJsonPath(c.jsonPath, object), now);
       } catch {
         return null;

@@ -33,6 +33,15 @@ describe('embedded API server: Table responses and OpenAPI v3', () => {
     expect((single.body.rows as Obj[])[0]).toEqual({ cells: ['tab', 7, 'nvme', 'True', '0s'] });
   });
 
+  test('built-in kinds have their kubectl columns', async () => {
+    await raw(t.server, 'POST', '/api/v1/namespaces/default/configmaps', { metadata: { name: 'two' }, data: { a: '1', b: '2' } });
+    const table = await raw(t.server, 'GET', '/api/v1/namespaces/default/configmaps?fieldSelector=metadata.name%3Dtwo', undefined, 'application/json', { Accept: TABLE });
+    expect((table.body.columnDefinitions as Obj[]).map((c) => c.name)).toEqual(['Name', 'Data', 'Age']);
+    expect((table.body.rows as Obj[])[0]?.cells).toEqual(['two', 2, '0s']);
+    const namespaces = await raw(t.server, 'GET', '/api/v1/namespaces/default', undefined, 'application/json', { Accept: TABLE });
+    expect((namespaces.body.rows as Obj[])[0]?.cells).toEqual(['default', 'Active', '0s']);
+  });
+
   test('OpenAPI v3 index and group-version document describe the CRD schema', async () => {
     const index = await raw(t.server, 'GET', '/openapi/v3');
     const paths = index.body.paths as Record<string, { serverRelativeURL: string }>;
