@@ -8,6 +8,7 @@ import { CrdAdmission } from './admission.js';
 import { FieldManager } from './apply.js';
 import { ApiCore } from './core.js';
 import { registerCrdsFromDir, writeKubeconfig } from './files.js';
+import { ApiServerMetrics } from './metrics.js';
 import { openapiHandler } from './openapi.js';
 import { DataDirJournal } from './persist.js';
 import { RequestHandler, type ServerExtensions } from './server.js';
@@ -36,6 +37,8 @@ export interface ApiServer {
   /** PEM of the serving certificate (its own CA), when serving HTTPS. */
   caData?: string;
   core: ApiCore;
+  /** Request, watch and storage metrics (also served at /metrics). */
+  metrics: ApiServerMetrics;
   close(): Promise<void>;
   registerCrdsFromDir(dir: string): Promise<string[]>;
   writeKubeconfig(path: string): Promise<string>;
@@ -71,9 +74,11 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
     trackUpdate: (resource, next, old, subresource, manager) => fieldManager.trackUpdate(resource, next, old, subresource, manager),
     openapi: openapiHandler(core.registry),
   };
+  const metrics = new ApiServerMetrics(core.store);
   const handler = new RequestHandler(core, {
     token: token || undefined,
     now,
+    metrics,
     bookmarkIntervalMs: options.bookmarkIntervalMs ?? 60_000,
     defaultTimeoutSeconds: 1800,
   }, extensions);
@@ -93,6 +98,7 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
     token,
     ...(caData ? { caData } : {}),
     core,
+    metrics,
     async close() {
       for (const stop of [...handler.activeWatches]) stop();
       core.close();

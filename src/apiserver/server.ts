@@ -1,6 +1,8 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ApiCore, DeleteOptions, PropagationPolicy, WriteOptions } from './core.js';
+import type { ApiServerMetrics, RequestInfo } from './metrics.js';
+import { performance } from 'node:perf_hooks';
 import { apiGroup, apiGroupList, coreVersions, resourceList, SERVER_VERSION } from './discovery.js';
 import { ApiError, badRequest, methodNotAllowed, pathNotFound, unsupportedMediaType } from './errors.js';
 import { RawJson, decodeBody, readBody, sendError, sendJson } from './http-util.js';
@@ -22,6 +24,12 @@ export interface ServerExtensions {
 export interface HandlerOptions extends WatchOptions {
   token: string | undefined;
   now: () => Date;
+  metrics?: ApiServerMetrics;
+}
+
+interface RequestState extends RequestInfo {
+  watch: boolean;
+  start: number;
 }
 
 interface ResourceRoute {
@@ -57,8 +65,17 @@ export class RequestHandler {
   ) {}
 
   readonly activeWatches = new Set<() => void>();
+  private readonly states = new WeakMap<IncomingMessage, RequestState>();
 
   handle = (request: IncomingMessage, response: ServerResponse): void => {
+    const state: RequestState = { verb: request.method ?? 'GET', group: '', resource: '', watch: false, start: performance.now() };
+    this.states.set(request, state);
+    const metrics = this.options.metrics;
+    if (metrics) {
+      response.on('finish', () => {
+        if (!state.watch) metrics.observe(state, response.statusCode, (performance.now() - state.start) / 1000);
+      });
+    }
     this.dispatch(request, response).catch((error: unknown) => {
       const apiError = error instanceof ApiError ? error : new ApiError(500, 'InternalError', `Internal error occurred: ${error instanceof Error ? error.message : String(error)}`);
       if (apiError.code === 500) console.error('apiserver: internal error', error);
@@ -82,6 +99,12 @@ export class RequestHandler {
     const method = request.method ?? 'GET';
     const segments = path.split('/').filter((s) => s.length > 0).map(decodeURIComponent);
     if (path === '/version') return sendJson(response, 200, SERVER_VERSION);
+    if (path === '/metrics' && this.options.metrics) {
+      const text = await this.options.metrics.registry.metrics();
+      response.writeHead(200, { 'Content-Type': this.options.metrics.registry.contentType });
+      response.end(text);
+      return;
+    }
     if (segments[0] === 'openapi') {
       const document = this.extensions.openapi?.(path);
       if (document === undefined) throw pathNotFound();
@@ -113,7 +136,24 @@ export class RequestHandler {
       return sendJson(response, 200, list);
     }
     const route = this.route(group, version, rest);
+    const state = this.states.get(request);
+    if (state) {
+      state.group = route.resource.group;
+      state.resource = route.subresource ? `${route.resource.plural}/${route.subresource}` : route.resource.plural;
+      state.verb = this.verbOf(method, route, url.searchParams, request.headers['content-type']);
+    }
     await this.serveResource(route, method, url.searchParams, request, response);
+  }
+
+  /** The verb label as kube-apiserver's metrics spell it. */
+  private verbOf(method: string, route: ResourceRoute, query: URLSearchParams, contentType: string | undefined): string {
+    if (method === 'GET') {
+      if (route.watchPath || boolParam(query, 'watch')) return 'WATCH';
+      return route.name === undefined ? 'LIST' : 'GET';
+    }
+    if (method === 'PATCH' && (contentType ?? '').startsWith('application/apply-patch')) return 'APPLY';
+    if (method === 'DELETE' && route.name === undefined) return 'DELETECOLLECTION';
+    return method;
   }
 
   private route(group: string, version: string, rest: string[]): ResourceRoute {
@@ -318,6 +358,13 @@ export class RequestHandler {
     parseFilter(resource, namespace, query);
     response.writeHead(200, { 'Content-Type': 'application/json', 'Transfer-Encoding': 'chunked', 'Cache-Control': 'no-cache, private' });
     response.flushHeaders();
+    const state = this.states.get(request);
+    let unregister = (): void => {};
+    if (state && this.options.metrics) {
+      state.watch = true;
+      this.options.metrics.observe(state, 200, (performance.now() - state.start) / 1000);
+      unregister = this.options.metrics.watchStarted(state);
+    }
     const handle: { stop?: () => void } = {};
     handle.stop = startWatch(
       this.core,
@@ -330,6 +377,7 @@ export class RequestHandler {
         },
         end: () => {
           if (handle.stop) this.activeWatches.delete(handle.stop);
+          unregister();
           response.end();
         },
       },
