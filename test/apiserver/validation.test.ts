@@ -65,9 +65,10 @@ describe('embedded API server: CRD schema defaulting, pruning, validation and CE
     ]);
   });
 
-  test('enum', async () => {
+  test('enum (type and enum errors stop CEL evaluation, as in kube-apiserver)', async () => {
     expectInvalid(await create({ sizeGiB: 1, tier: 'gold' }), [
       { field: 'spec.tier', reason: 'FieldValueNotSupported', message: 'Unsupported value: "gold": supported values: "hdd", "ssd", "nvme"' },
+      { field: '<nil>', reason: 'FieldValueInvalid', message: 'Invalid value: "null": some validation rules were not checked because the object was invalid; correct the existing errors to complete validation' },
     ]);
   });
 
@@ -110,6 +111,7 @@ describe('embedded API server: CRD schema defaulting, pruning, validation and CE
     expectInvalid(await create({ sizeGiB: 0, tier: 'gold' }), [
       { field: 'spec.sizeGiB', reason: 'FieldValueInvalid', message: 'Invalid value: 0: spec.sizeGiB in body should be greater than or equal to 1' },
       { field: 'spec.tier', reason: 'FieldValueNotSupported', message: 'Unsupported value: "gold": supported values: "hdd", "ssd", "nvme"' },
+      { field: '<nil>', reason: 'FieldValueInvalid', message: 'Invalid value: "null": some validation rules were not checked because the object was invalid; correct the existing errors to complete validation' },
     ]);
   });
 
