@@ -1,6 +1,7 @@
 import { celEnv, isCelError, parse, plan, type CelEnv, type CelInput, type CelResult } from '@bufbuild/cel';
 import { strings } from '@bufbuild/cel/ext';
 import type { FieldError } from './errors.js';
+import { deepEqual } from './objects.js';
 import { childPath, indexPath, type Schema, type ValidationRule } from './schema.js';
 import { isJsonObject, type JsonValue } from './types.js';
 
@@ -104,6 +105,8 @@ function appendFieldPath(path: string, fieldPath: string): string {
  */
 export function validateRules(value: JsonValue | undefined, old: JsonValue | undefined, schema: Schema, path: string, errors: FieldError[]): void {
   if (value === undefined || value === null) return;
+  // Ratcheting (CRDValidationRatcheting): an unchanged subtree is not re-validated on update.
+  if (old !== undefined && deepEqual(old, value)) return;
   const rules = compiledRules(schema);
   if (rules.length > 0) {
     const self = toCel(value, schema);

@@ -137,6 +137,34 @@ describe('embedded API server: CRD schema defaulting, pruning, validation and CE
     expect(grow.body.spec.sizeGiB).toBe(20);
   });
 
+  test('ratcheting: an object made invalid by a stricter CRD can still have its metadata changed', async () => {
+    const created = await create({ sizeGiB: 1000 });
+    expect(created.status).toBe(201);
+    const crdPath = `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/widgets.${GROUP}`;
+    const crd = (await raw(t.server, 'GET', crdPath)).body;
+    const strict = structuredClone(crd);
+    const spec = strict.spec.versions[0].schema.openAPIV3Schema.properties.spec;
+    spec.properties.sizeGiB.maximum = 500;
+    spec['x-kubernetes-validations'].push({ rule: 'self.sizeGiB < 600', message: 'too big now' });
+    expect((await raw(t.server, 'PUT', crdPath, strict)).status).toBe(200);
+    try {
+      const url = `${BASE}/${created.name}`;
+      const labelled = await raw(t.server, 'PATCH', url, { metadata: { labels: { a: 'b' }, finalizers: ['x/y'] } }, 'application/merge-patch+json');
+      expect(labelled.status).toBe(200);
+      const changed = await raw(t.server, 'PATCH', url, { spec: { sizeGiB: 1001 } }, 'application/merge-patch+json');
+      expect(changed.status).toBe(422);
+      expect(changed.body.details.causes.map((c: Obj) => c.message)).toEqual([
+        'Invalid value: 1001: spec.sizeGiB in body should be less than or equal to 500',
+        'Invalid value: "object": too big now',
+      ]);
+      const removed = await raw(t.server, 'PATCH', url, { metadata: { finalizers: null } }, 'application/merge-patch+json');
+      expect(removed.status).toBe(200);
+    } finally {
+      const current = (await raw(t.server, 'GET', crdPath)).body;
+      expect((await raw(t.server, 'PUT', crdPath, { ...crd, metadata: current.metadata })).status).toBe(200);
+    }
+  });
+
   test('errors reach @kubernetes/client-node as ApiException with the Status body', async () => {
     try {
       await custom.createNamespacedCustomObject({ group: GROUP, version: V, namespace: 'default', plural: 'widgets', body: { apiVersion: `${GROUP}/${V}`, kind: 'Widget', metadata: { name: 'cn' }, spec: { sizeGiB: 1, tier: 'gold' } } });
