@@ -356,6 +356,9 @@ export class RequestHandler {
       ? (object: KubeObject): unknown => toTable(resource, [object], { resourceVersion: object.metadata.resourceVersion }, query.get('includeObject') ?? 'Metadata', this.options.now())
       : undefined;
     parseFilter(resource, namespace, query);
+    if (query.get('sendInitialEvents') === 'true' && (query.get('resourceVersionMatch') !== 'NotOlderThan' || !boolParam(query, 'allowWatchBookmarks'))) {
+      throw badRequest('sendInitialEvents requires resourceVersionMatch=NotOlderThan and allowWatchBookmarks=true');
+    }
     response.writeHead(200, { 'Content-Type': 'application/json', 'Transfer-Encoding': 'chunked', 'Cache-Control': 'no-cache, private' });
     response.flushHeaders();
     const state = this.states.get(request);

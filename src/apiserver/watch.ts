@@ -1,5 +1,5 @@
 import type { ApiCore } from './core.js';
-import { ApiError } from './errors.js';
+import { ApiError, badRequest } from './errors.js';
 import { matchesFilter, parseFilter, parseRv } from './reads.js';
 import { apiVersionOf, storageKey, type ResourceInfo } from './registry.js';
 import type { StoreEvent } from './store.js';
@@ -91,11 +91,20 @@ export function startWatch(
     }
   };
 
+  const sendInitialEvents = query.get('sendInitialEvents') === 'true';
+  if (sendInitialEvents && (query.get('resourceVersionMatch') !== 'NotOlderThan' || !bookmarks)) {
+    throw badRequest('sendInitialEvents requires resourceVersionMatch=NotOlderThan and allowWatchBookmarks=true');
+  }
   try {
-    if (rvText === '' || rvText === '0') {
+    if (sendInitialEvents || rvText === '' || rvText === '0') {
       for (const stored of core.store.list(resourceKey, filter.namespace)) {
         const object = view(stored);
         if (matchesFilter(filter, object)) sink.write(encode(stored, apiVersion, 'ADDED', object));
+      }
+      if (sendInitialEvents) {
+        // WatchList: the end of the initial state is marked by an annotated bookmark.
+        const end = { kind: resource.kind, apiVersion, metadata: { resourceVersion: String(core.store.resourceVersion), annotations: { 'k8s.io/initial-events-end': 'true' } } };
+        sink.write(`${JSON.stringify({ type: 'BOOKMARK', object: end })}\n`);
       }
     } else {
       for (const event of core.store.eventsSince(resourceKey, parseRv(rvText))) deliver(event);

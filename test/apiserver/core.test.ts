@@ -230,6 +230,20 @@ describe('embedded API server: core semantics through @kubernetes/client-node', 
     expect(Number(bookmark.object.metadata.resourceVersion)).toBeGreaterThan(0);
   });
 
+  test('sendInitialEvents streams the current state, then a bookmark marking its end', async () => {
+    await core.createNamespace({ body: { metadata: { name: 'wlist' } } });
+    await core.createNamespacedConfigMap({ namespace: 'wlist', body: { metadata: { name: 'one' } } });
+    const reader = new WatchReader(t.server, '/api/v1/namespaces/wlist/configmaps?watch=true&sendInitialEvents=true&resourceVersionMatch=NotOlderThan&allowWatchBookmarks=true');
+    await reader.waitFor(2);
+    await core.createNamespacedConfigMap({ namespace: 'wlist', body: { metadata: { name: 'two' } } });
+    await eventually(() => (reader.events.some((e) => e.type === 'ADDED' && (e.object.metadata as Obj).name === 'two') ? true : undefined));
+    await reader.stop();
+    expect(reader.events[0]).toMatchObject({ type: 'ADDED', object: { metadata: { name: 'one' } } });
+    expect(reader.events[1]).toMatchObject({ type: 'BOOKMARK', object: { metadata: { annotations: { 'k8s.io/initial-events-end': 'true' } } } });
+    const refused = await raw(t.server, 'GET', '/api/v1/namespaces/wlist/configmaps?watch=true&sendInitialEvents=true');
+    expect(refused.status).toBe(400);
+  });
+
   test('timeoutSeconds ends the watch', async () => {
     const reader = new WatchReader(t.server, '/api/v1/namespaces/default/configmaps?watch=1&timeoutSeconds=1');
     await reader.done;
