@@ -200,6 +200,10 @@ export class RequestHandler {
       writeOptions.trackFields = (r, next, old, sub) => trackUpdate(r, next, old, sub, manager);
     }
     if (resource.namespaced && namespace === undefined && name !== undefined) throw pathNotFound();
+    // The all-namespaces collection of a namespaced resource only serves list and watch.
+    if (resource.namespaced && namespace === undefined && method !== 'GET') {
+      throw methodNotAllowed(`the server does not allow this method on the requested resource`);
+    }
 
     if (method === 'GET' && (route.watchPath || boolParam(query, 'watch'))) {
       if (name !== undefined) {

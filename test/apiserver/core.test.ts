@@ -72,6 +72,9 @@ describe('embedded API server: core semantics through @kubernetes/client-node', 
     expect((sites.body.resources as Obj[]).find((r) => r.name === 'sites')).toMatchObject({ namespaced: false });
     const missing = await raw(t.server, 'GET', '/apis/nope.example.com/v1');
     expect(missing.status).toBe(404);
+    const crossNamespacePost = await raw(t.server, 'POST', `/apis/${GROUP}/${V}/widgets`, { metadata: { name: 'x', namespace: 'default' }, spec: { sizeGiB: 1 } });
+    expect(crossNamespacePost.status).toBe(405);
+    expect(crossNamespacePost.body.reason).toBe('MethodNotAllowed');
   });
 
   test('rejects requests without the bearer token', async () => {
