@@ -1,5 +1,6 @@
 import { celEnv, isCelError, parse, plan, type CelEnv, type CelInput, type CelResult } from '@bufbuild/cel';
 import { strings } from '@bufbuild/cel/ext';
+import { kubernetesLibrary } from './cel-k8s.js';
 import type { FieldError } from './errors.js';
 import { deepEqual } from './objects.js';
 import { childPath, indexPath, type Schema, type ValidationRule } from './schema.js';
@@ -14,7 +15,7 @@ interface CompiledRule {
   transition: boolean;
 }
 
-const env: CelEnv = celEnv({ funcs: strings });
+const env: CelEnv = celEnv({ funcs: [...strings, ...kubernetesLibrary] });
 const cache = new Map<string, Program>();
 
 function compile(expression: string): Program {
