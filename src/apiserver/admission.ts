@@ -61,7 +61,8 @@ export class CrdAdmission implements SchemaAdmission {
         return now === undefined || JSON.stringify(now) !== JSON.stringify(before);
       });
     }
-    if (errors.some((error) => error.reason === 'FieldValueTypeInvalid')) return { errors: [...errors, BLOCKING], unknownFields: unknown };
+    // As hasBlockingErr in apiextensions-apiserver: type and enum errors stop CEL evaluation.
+    if (errors.some((error) => error.reason === 'FieldValueTypeInvalid' || error.reason === 'FieldValueNotSupported')) return { errors: [...errors, BLOCKING], unknownFields: unknown };
     const oldBody = old ? ({ ...(old as unknown as JsonObject) } as JsonObject) : undefined;
     validateRules(object as unknown as JsonValue, oldBody, schema, '', errors);
     return { errors, unknownFields: unknown };

@@ -1,6 +1,8 @@
 import { celEnv, isCelError, parse, plan, type CelEnv, type CelInput, type CelResult } from '@bufbuild/cel';
 import { strings } from '@bufbuild/cel/ext';
+import { kubernetesLibrary } from './cel-k8s.js';
 import type { FieldError } from './errors.js';
+import { deepEqual } from './objects.js';
 import { childPath, indexPath, type Schema, type ValidationRule } from './schema.js';
 import { isJsonObject, type JsonValue } from './types.js';
 
@@ -13,7 +15,7 @@ interface CompiledRule {
   transition: boolean;
 }
 
-const env: CelEnv = celEnv({ funcs: strings });
+const env: CelEnv = celEnv({ funcs: [...strings, ...kubernetesLibrary] });
 const cache = new Map<string, Program>();
 
 function compile(expression: string): Program {
@@ -104,6 +106,8 @@ function appendFieldPath(path: string, fieldPath: string): string {
  */
 export function validateRules(value: JsonValue | undefined, old: JsonValue | undefined, schema: Schema, path: string, errors: FieldError[]): void {
   if (value === undefined || value === null) return;
+  // Ratcheting (CRDValidationRatcheting): an unchanged subtree is not re-validated on update.
+  if (old !== undefined && deepEqual(old, value)) return;
   const rules = compiledRules(schema);
   if (rules.length > 0) {
     const self = toCel(value, schema);

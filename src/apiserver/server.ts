@@ -1,11 +1,13 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ApiCore, DeleteOptions, PropagationPolicy, WriteOptions } from './core.js';
+import type { ApiServerMetrics, RequestInfo } from './metrics.js';
+import { performance } from 'node:perf_hooks';
 import { apiGroup, apiGroupList, coreVersions, resourceList, SERVER_VERSION } from './discovery.js';
 import { ApiError, badRequest, methodNotAllowed, pathNotFound, unsupportedMediaType } from './errors.js';
-import { decodeBody, readBody, sendError, sendJson } from './http-util.js';
+import { RawJson, decodeBody, readBody, sendError, sendJson } from './http-util.js';
 import { jsonPatch, mergePatch, strategicMergePatch } from './patch.js';
-import { listBody, listObjects, parseFilter } from './reads.js';
+import { listBody, listJson, listObjects, parseFilter } from './reads.js';
 import { storageKey, type ResourceInfo } from './registry.js';
 import { objectKey } from './store.js';
 import { toTable } from './table.js';
@@ -22,6 +24,12 @@ export interface ServerExtensions {
 export interface HandlerOptions extends WatchOptions {
   token: string | undefined;
   now: () => Date;
+  metrics?: ApiServerMetrics;
+}
+
+interface RequestState extends RequestInfo {
+  watch: boolean;
+  start: number;
 }
 
 interface ResourceRoute {
@@ -31,6 +39,8 @@ interface ResourceRoute {
   subresource: string | undefined;
   watchPath: boolean;
 }
+
+const MAX_WATCH_BUFFER_BYTES = 16 * 1024 * 1024;
 
 function tokenMatches(header: string | undefined, token: string): boolean {
   if (!header?.startsWith('Bearer ')) return false;
@@ -57,8 +67,17 @@ export class RequestHandler {
   ) {}
 
   readonly activeWatches = new Set<() => void>();
+  private readonly states = new WeakMap<IncomingMessage, RequestState>();
 
   handle = (request: IncomingMessage, response: ServerResponse): void => {
+    const state: RequestState = { verb: request.method ?? 'GET', group: '', resource: '', watch: false, start: performance.now() };
+    this.states.set(request, state);
+    const metrics = this.options.metrics;
+    if (metrics) {
+      response.on('finish', () => {
+        if (!state.watch) metrics.observe(state, response.statusCode, (performance.now() - state.start) / 1000);
+      });
+    }
     this.dispatch(request, response).catch((error: unknown) => {
       const apiError = error instanceof ApiError ? error : new ApiError(500, 'InternalError', `Internal error occurred: ${error instanceof Error ? error.message : String(error)}`);
       if (apiError.code === 500) console.error('apiserver: internal error', error);
@@ -82,6 +101,12 @@ export class RequestHandler {
     const method = request.method ?? 'GET';
     const segments = path.split('/').filter((s) => s.length > 0).map(decodeURIComponent);
     if (path === '/version') return sendJson(response, 200, SERVER_VERSION);
+    if (path === '/metrics' && this.options.metrics) {
+      const text = await this.options.metrics.registry.metrics();
+      response.writeHead(200, { 'Content-Type': this.options.metrics.registry.contentType });
+      response.end(text);
+      return;
+    }
     if (segments[0] === 'openapi') {
       const document = this.extensions.openapi?.(path);
       if (document === undefined) throw pathNotFound();
@@ -113,7 +138,24 @@ export class RequestHandler {
       return sendJson(response, 200, list);
     }
     const route = this.route(group, version, rest);
+    const state = this.states.get(request);
+    if (state) {
+      state.group = route.resource.group;
+      state.resource = route.subresource ? `${route.resource.plural}/${route.subresource}` : route.resource.plural;
+      state.verb = this.verbOf(method, route, url.searchParams, request.headers['content-type']);
+    }
     await this.serveResource(route, method, url.searchParams, request, response);
+  }
+
+  /** The verb label as kube-apiserver's metrics spell it. */
+  private verbOf(method: string, route: ResourceRoute, query: URLSearchParams, contentType: string | undefined): string {
+    if (method === 'GET') {
+      if (route.watchPath || boolParam(query, 'watch')) return 'WATCH';
+      return route.name === undefined ? 'LIST' : 'GET';
+    }
+    if (method === 'PATCH' && (contentType ?? '').startsWith('application/apply-patch')) return 'APPLY';
+    if (method === 'DELETE' && route.name === undefined) return 'DELETECOLLECTION';
+    return method;
   }
 
   private route(group: string, version: string, rest: string[]): ResourceRoute {
@@ -160,6 +202,10 @@ export class RequestHandler {
       writeOptions.trackFields = (r, next, old, sub) => trackUpdate(r, next, old, sub, manager);
     }
     if (resource.namespaced && namespace === undefined && name !== undefined) throw pathNotFound();
+    // The all-namespaces collection of a namespaced resource only serves list and watch.
+    if (resource.namespaced && namespace === undefined && method !== 'GET') {
+      throw methodNotAllowed(`the server does not allow this method on the requested resource`);
+    }
 
     if (method === 'GET' && (route.watchPath || boolParam(query, 'watch'))) {
       if (name !== undefined) {
@@ -177,7 +223,7 @@ export class RequestHandler {
           if (result.remainingItemCount !== undefined) meta.remainingItemCount = result.remainingItemCount;
           return send(200, toTable(resource, result.items, meta, query.get('includeObject') ?? 'Metadata', this.options.now()));
         }
-        return send(200, listBody(resource, result));
+        return send(200, new RawJson(listJson(resource, result)));
       }
       if (method === 'POST') {
         const body = decodeBody(await readBody(request), request.headers['content-type'] ?? 'application/json');
@@ -316,8 +362,18 @@ export class RequestHandler {
       ? (object: KubeObject): unknown => toTable(resource, [object], { resourceVersion: object.metadata.resourceVersion }, query.get('includeObject') ?? 'Metadata', this.options.now())
       : undefined;
     parseFilter(resource, namespace, query);
+    if (query.get('sendInitialEvents') === 'true' && (query.get('resourceVersionMatch') !== 'NotOlderThan' || !boolParam(query, 'allowWatchBookmarks'))) {
+      throw badRequest('sendInitialEvents requires resourceVersionMatch=NotOlderThan and allowWatchBookmarks=true');
+    }
     response.writeHead(200, { 'Content-Type': 'application/json', 'Transfer-Encoding': 'chunked', 'Cache-Control': 'no-cache, private' });
     response.flushHeaders();
+    const state = this.states.get(request);
+    let unregister = (): void => {};
+    if (state && this.options.metrics) {
+      state.watch = true;
+      this.options.metrics.observe(state, 200, (performance.now() - state.start) / 1000);
+      unregister = this.options.metrics.watchStarted(state);
+    }
     const handle: { stop?: () => void } = {};
     handle.stop = startWatch(
       this.core,
@@ -327,9 +383,13 @@ export class RequestHandler {
       {
         write: (chunk) => {
           response.write(chunk);
+          // Like kube-apiserver with an unresponsive watcher: close it rather than buffer without
+          // bound; the client resumes from its last resourceVersion.
+          if (response.writableLength > MAX_WATCH_BUFFER_BYTES) handle.stop?.();
         },
         end: () => {
           if (handle.stop) this.activeWatches.delete(handle.stop);
+          unregister();
           response.end();
         },
       },
