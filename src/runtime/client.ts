@@ -70,8 +70,10 @@ interface RequestSpec {
 /** A KubeConfig pointing at one API server URL (embedded server, tests, local mode). */
 export function kubeConfigForServer(server: string, token?: string): KubeConfig {
   const kubeConfig = new KubeConfig();
+  // client-node refuses plain http unless TLS verification is marked off; https keeps verification.
+  const plainHttp = new URL(server).protocol === 'http:';
   kubeConfig.loadFromOptions({
-    clusters: [{ name: 'local', server, skipTLSVerify: false }],
+    clusters: [{ name: 'local', server, skipTLSVerify: plainHttp }],
     users: [token ? { name: 'local', token } : { name: 'local' }],
     contexts: [{ name: 'local', cluster: 'local', user: 'local' }],
     currentContext: 'local',
