@@ -25,6 +25,8 @@ export interface ReconcileContext {
   logger: Logger;
   /** Failures recorded for this key since its last success. */
   retries: number;
+  /** How long the key waited in the queue before this reconcile started. */
+  queuedMs: number;
 }
 
 export type Reconciler = (ctx: ReconcileContext) => Promise<ReconcileResult>;
@@ -149,7 +151,7 @@ export class Controller<T extends KubeObject = KubeObject> {
       const { key } = item;
       metrics?.activeWorkers.inc({ controller: this.name });
       const started = clock.now();
-      const outcome = await this.invoke(key, signal);
+      const outcome = await this.invoke(key, signal, started - item.addedAt);
       const seconds = (clock.now() - started) / 1000;
       metrics?.reconcileTime.observe({ controller: this.name }, seconds);
       if (!signal.aborted) this.handleResult(key, item.priority, outcome, seconds);
@@ -158,11 +160,11 @@ export class Controller<T extends KubeObject = KubeObject> {
     }
   }
 
-  private async invoke(key: string, signal: AbortSignal): Promise<ReconcileResult> {
+  private async invoke(key: string, signal: AbortSignal, queuedMs: number): Promise<ReconcileResult> {
     const { namespace, name } = splitKey(key);
     const logger = this.options.logger.child({ controller: this.name, key });
     try {
-      return await this.options.reconcile({ key, namespace, name, signal, logger, retries: this.queue.numRequeues(key) });
+      return await this.options.reconcile({ key, namespace, name, signal, logger, retries: this.queue.numRequeues(key), queuedMs });
     } catch (error) {
       if (error instanceof TerminalError) return { type: 'terminalError', error };
       if (!(error instanceof Error)) {
