@@ -6,6 +6,7 @@
 import type { Clock } from './clock.js';
 import type { EventHandler, SharedInformer } from './informer.js';
 import type { Logger } from './logger.js';
+import { redactText } from './logger.js';
 import type { KeyMapper } from './mappers.js';
 import type { ReconcileResultLabel, RuntimeMetrics } from './metrics.js';
 import type { RateLimiter, RateLimiterOptions } from './ratelimiter.js';
@@ -198,7 +199,7 @@ export class Controller<T extends KubeObject = KubeObject> {
       case 'transientError':
         this.queue.addRateLimited(key, { priority });
         metrics?.reconcileErrors.inc({ controller });
-        line.err = result.error.message;
+        line.err = redactText(result.error.message);
         line.retries = this.queue.numRequeues(key);
         label = 'error';
         break;
@@ -213,7 +214,7 @@ export class Controller<T extends KubeObject = KubeObject> {
         }
         metrics?.reconcileErrors.inc({ controller });
         metrics?.terminalReconcileErrors.inc({ controller });
-        line.err = result.error.message;
+        line.err = redactText(result.error.message);
         line.terminal = true;
         label = 'error';
         break;

@@ -243,4 +243,33 @@ describe('Manager against the embedded API server', () => {
     expect(stored.status).toEqual({ phase: 'Ready' });
     expect(stored.metadata?.labels).toEqual({ touched: 'yes' });
   });
+
+  it('stops gracefully on SIGTERM when asked to handle signals', async () => {
+    api = await startTestApi();
+    const manager = newManager(api.server.url, { server: false, handleSignals: true });
+    manager.addController({ name: 'gadgets', type: GADGETS, reconcile: async () => Result.done() });
+    await manager.start();
+    await eventually(() => (manager.cachesSynced() ? true : undefined));
+    process.emit('SIGTERM', 'SIGTERM');
+    expect(await manager.wait()).toBe('stopped');
+    expect(process.listenerCount('SIGTERM')).toBe(0);
+  });
+
+  it('records core/v1 events when configured for clusters without events.k8s.io', async () => {
+    api = await startTestApi();
+    const manager = newManager(api.server.url, { server: false, eventApi: 'v1' });
+    const obj = await api.client.create(GADGETS, gadget('legacy'));
+    await manager.events.record(obj, 'Normal', 'Adopted', 'Adopt', 'found backend volume');
+    await manager.events.record(obj, 'Normal', 'Adopted', 'Adopt', 'found backend volume');
+    const events = await api.client.list({ group: '', version: 'v1', resource: 'events', kind: 'Event', namespaced: true }, { namespace: 'ns' });
+    expect(events.items).toHaveLength(1);
+    expect(events.items[0]).toMatchObject({
+      reason: 'Adopted',
+      message: 'found backend volume',
+      type: 'Normal',
+      count: 2,
+      involvedObject: { kind: 'Gadget', name: 'legacy', uid: obj.metadata?.uid },
+      source: { component: 'statsmoln.io/operator' },
+    });
+  });
 });
