@@ -9,12 +9,23 @@ import { isJsonObject, type KubeObject, type ObjectMeta } from './types.js';
 
 /** Admission for custom resources: defaulting, pruning and validation against the CRD schema. */
 export interface SchemaAdmission {
-  /** Mutates `object` (defaults, pruning) and returns the field errors of the result. */
-  admit(resource: ResourceInfo, object: KubeObject, old: KubeObject | undefined): FieldError[];
+  /** Mutates `object` (defaults, pruning); returns the field errors of the result and the pruned unknown fields. */
+  admit(resource: ResourceInfo, object: KubeObject, old: KubeObject | undefined): { errors: FieldError[]; unknownFields: string[] };
 }
 
 export interface WriteOptions {
   dryRun?: boolean;
+  /**
+   * Metadata-only writes of the in-process controllers (garbage collector, namespace and CRD
+   * cleanup). They skip schema admission: kube-apiserver would validate them too, but ratcheting
+   * accepts an unchanged spec, so the outcome is the same and an object that became invalid under
+   * a newer CRD can still be cleaned up.
+   */
+  internal?: boolean;
+  /** `fieldValidation` query parameter: unknown fields are an error (Strict), a warning (Warn) or ignored. */
+  fieldValidation?: 'Ignore' | 'Warn' | 'Strict';
+  /** Collects warnings for the `Warning` response header. */
+  warnings?: string[];
   fieldManager?: string;
   /** Hook that updates managedFields for the write (set by the server-side apply module). */
   trackFields?: (resource: ResourceInfo, next: KubeObject, old: KubeObject | undefined, subresource: string | undefined) => void;
@@ -51,6 +62,7 @@ export class ApiCore {
   private readonly random: () => number;
   private maintenanceScheduled = false;
   private maintenanceTimer: NodeJS.Immediate | undefined;
+  private retryTimer: NodeJS.Timeout | undefined;
   private closed = false;
   /** Called after CRDs change the served resources (discovery caches, OpenAPI). */
   onResourcesChanged: (() => void) | undefined;
@@ -76,6 +88,7 @@ export class ApiCore {
   close(): void {
     this.closed = true;
     if (this.maintenanceTimer) clearImmediate(this.maintenanceTimer);
+    if (this.retryTimer) clearTimeout(this.retryTimer);
   }
 
   resource(group: string, version: string, plural: string): ResourceInfo {
@@ -86,6 +99,7 @@ export class ApiCore {
 
   /** Rewrites a stored object for the version it is served in (conversion strategy None). */
   present(resource: ResourceInfo, object: KubeObject): KubeObject {
+    if (resource.storage) return resource.storage.fromStorage(object);
     const apiVersion = apiVersionOf(resource);
     return object.apiVersion === apiVersion ? object : { ...object, apiVersion };
   }
@@ -120,7 +134,7 @@ export class ApiCore {
     if (resource.generation) meta.generation = 1;
     if (resource.subresources.includes('status') && resource.custom) delete object.status;
     this.prepareBuiltinCreate(resource, object, now);
-    this.admitObject(resource, object, undefined);
+    this.admitObject(resource, object, undefined, options);
     options.trackFields?.(resource, object, undefined, undefined);
 
     const key = keyOf(object);
@@ -197,7 +211,8 @@ export class ApiCore {
       }
     }
     if (resource.plural === 'namespaces' && !resource.group) this.keepNamespaceInvariants(next, existing, subresource);
-    if (subresource === undefined || resource.custom) this.admitObject(resource, next, existing);
+    this.mergeStringData(resource, next);
+    if ((subresource === undefined || resource.custom) && !options.internal) this.admitObject(resource, next, existing, options);
     if (resource.generation && !deepEqual(specPart(next), specPart(existing))) meta.generation = (old.generation ?? 0) + 1;
     if (meta.finalizers?.length === 0) delete meta.finalizers;
     options.trackFields?.(resource, next, existing, subresource);
@@ -338,6 +353,18 @@ export class ApiCore {
       object.status = establishedStatus(object, now);
     }
     if (resource.plural === 'secrets' && !resource.group && object.type === undefined) object.type = 'Opaque';
+    this.mergeStringData(resource, object);
+  }
+
+  /** Secrets: `stringData` is write-only; the server folds it into `data` (base64), as kube-apiserver does. */
+  private mergeStringData(resource: ResourceInfo, object: KubeObject): void {
+    if (resource.plural !== 'secrets' || resource.group || object.stringData === undefined) return;
+    const data: Record<string, unknown> = isJsonObject(object.data) ? { ...object.data } : {};
+    if (isJsonObject(object.stringData)) {
+      for (const [key, value] of Object.entries(object.stringData)) data[key] = Buffer.from(String(value), 'utf8').toString('base64');
+    }
+    object.data = data;
+    delete object.stringData;
   }
 
   private keepNamespaceInvariants(next: KubeObject, existing: KubeObject, subresource: string | undefined): void {
@@ -346,7 +373,7 @@ export class ApiCore {
     if (subresource !== 'status') next.status = structuredClone(existing.status);
   }
 
-  private admitObject(resource: ResourceInfo, object: KubeObject, old: KubeObject | undefined): void {
+  private admitObject(resource: ResourceInfo, object: KubeObject, old: KubeObject | undefined, options: WriteOptions): void {
     if (this.isCrd(resource) && old) {
       const errors = validateCrd(object);
       if (errors.length > 0) throw invalid(resource, object.metadata.name ?? '', errors);
@@ -357,11 +384,18 @@ export class ApiCore {
       }
     }
     if (!resource.custom || !this.admission) return;
-    const errors = this.admission.admit(resource, object, old);
+    const { errors, unknownFields } = this.admission.admit(resource, object, old);
+    if (unknownFields.length > 0 && options.fieldValidation === 'Strict') {
+      throw badRequest(`strict decoding error: ${unknownFields.map((f) => `unknown field "${f}"`).join(', ')}`);
+    }
+    if (unknownFields.length > 0 && options.fieldValidation === 'Warn') {
+      options.warnings?.push(...unknownFields.map((f) => `unknown field "${f}"`));
+    }
     if (errors.length > 0) throw invalid(resource, object.metadata.name ?? '', errors);
   }
 
   private toStorage(resource: ResourceInfo, object: KubeObject): KubeObject {
+    if (resource.storage) return resource.storage.toStorage(object);
     if (resource.version === resource.storageVersion) return object;
     return { ...object, apiVersion: resource.group ? `${resource.group}/${resource.storageVersion}` : resource.storageVersion };
   }
@@ -393,8 +427,13 @@ export class ApiCore {
       try {
         this.runMaintenance();
       } catch (error) {
+        // Retry later rather than spin: the cause may be a write the next pass repeats.
         console.error('apiserver: garbage collection failed', error);
-        this.scheduleMaintenance();
+        this.retryTimer ??= setTimeout(() => {
+          this.retryTimer = undefined;
+          this.scheduleMaintenance();
+        }, 1000);
+        this.retryTimer.unref();
       }
     });
   }
@@ -441,7 +480,7 @@ export class ApiCore {
         tryRun(() => {
           const next = structuredClone(object);
           next.metadata.ownerReferences = live;
-          this.replace(resource, object, next, undefined, {});
+          this.replace(resource, object, next, undefined, { internal: true });
         });
       }
     }
@@ -459,7 +498,7 @@ export class ApiCore {
             const next = structuredClone(current);
             next.metadata.ownerReferences = (next.metadata.ownerReferences ?? []).filter((ref) => ref.uid !== meta.uid);
             if (next.metadata.ownerReferences.length === 0) delete next.metadata.ownerReferences;
-            this.replace(child.resource, current, next, undefined, {});
+            this.replace(child.resource, current, next, undefined, { internal: true });
           });
         }
         tryRun(() => this.removeFinalizer(resource, object, ORPHAN_FINALIZER));
@@ -478,7 +517,7 @@ export class ApiCore {
           tryRun(() => {
             const next = structuredClone(object);
             next.spec = { ...(isJsonObject(next.spec) ? next.spec : {}), finalizers: [] };
-            this.replace(resource, object, next, 'finalize', {});
+            this.replace(resource, object, next, 'finalize', { internal: true });
           });
         }
       }
@@ -503,7 +542,7 @@ export class ApiCore {
     if (!current || !(current.metadata.finalizers ?? []).includes(finalizer)) return;
     const next = structuredClone(current);
     next.metadata.finalizers = (next.metadata.finalizers ?? []).filter((f) => f !== finalizer);
-    this.replace(resource, current, next, undefined, {});
+    this.replace(resource, current, next, undefined, { internal: true });
   }
 
   /** Refuses writes the caller may not do; reserved for later authorization. */

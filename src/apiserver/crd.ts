@@ -1,4 +1,6 @@
+import { checkRules } from './cel.js';
 import type { FieldError } from './errors.js';
+import type { Schema } from './schema.js';
 import type { PrinterColumn, ResourceInfo } from './registry.js';
 import { isJsonObject, type JsonObject, type KubeObject } from './types.js';
 
@@ -61,7 +63,10 @@ export function validateCrd(crd: KubeObject): FieldError[] {
   versions.forEach((version, index) => {
     if (!isJsonObject(version) || !asString(version.name)) {
       errors.push({ field: `spec.versions[${index}].name`, reason: 'FieldValueRequired', message: 'Required value' });
+      return;
     }
+    const schema = isJsonObject(version.schema) ? version.schema.openAPIV3Schema : undefined;
+    if (isJsonObject(schema ?? null)) checkRules(schema as Schema, `spec.versions[${index}].schema.openAPIV3Schema`, errors);
   });
   return errors;
 }

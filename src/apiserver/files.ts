@@ -22,11 +22,13 @@ export async function registerCrdsFromDir(core: ApiCore, dir: string): Promise<s
 }
 
 /** Writes a kubeconfig with one cluster, user and context named `statsmoln-local`. */
-export async function writeKubeconfig(path: string, url: string, token: string): Promise<string> {
+export async function writeKubeconfig(path: string, url: string, token: string, caData?: string): Promise<string> {
+  const cluster: Record<string, string> = { server: url };
+  if (caData) cluster['certificate-authority-data'] = Buffer.from(caData).toString('base64');
   const config = {
     apiVersion: 'v1',
     kind: 'Config',
-    clusters: [{ name: 'statsmoln-local', cluster: { server: url } }],
+    clusters: [{ name: 'statsmoln-local', cluster }],
     users: [{ name: 'statsmoln-local', user: token ? { token } : {} }],
     contexts: [{ name: 'statsmoln-local', context: { cluster: 'statsmoln-local', user: 'statsmoln-local', namespace: 'default' } }],
     'current-context': 'statsmoln-local',

@@ -28,8 +28,13 @@ export function decodeBody(text: string, contentType: string): unknown {
   }
 }
 
+/** Marks pre-serialised JSON so that sendJson writes it as is. */
+export class RawJson {
+  constructor(readonly text: string) {}
+}
+
 export function sendJson(response: ServerResponse, code: number, body: unknown): void {
-  const text = JSON.stringify(body);
+  const text = body instanceof RawJson ? body.text : JSON.stringify(body);
   response.writeHead(code, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text), 'Cache-Control': 'no-cache, private' });
   response.end(text);
 }

@@ -118,20 +118,40 @@ export function listObjects(core: ApiCore, resource: ResourceInfo, namespace: st
   for (; index < all.length; index++) {
     const object = all[index] as KubeObject;
     if (limit > 0 && items.length >= limit) break;
-    if (!unfiltered && !matchesFilter(filter, object)) continue;
-    items.push(core.present(resource, object));
+    const presented = core.present(resource, object);
+    if (!unfiltered && !matchesFilter(filter, presented)) continue;
+    items.push(presented);
     lastKey = keyOfObject(object);
   }
   const result: ListResult = { items, resourceVersion: String(atRv) };
   if (limit > 0 && index < all.length) {
     let more = unfiltered;
-    if (!more) for (let i = index; i < all.length && !more; i++) more = matchesFilter(filter, all[i] as KubeObject);
+    if (!more) for (let i = index; i < all.length && !more; i++) more = matchesFilter(filter, core.present(resource, all[i] as KubeObject));
     if (more) {
       result.continueToken = encodeContinue(atRv, lastKey);
       if (unfiltered) result.remainingItemCount = all.length - index;
     }
   }
   return result;
+}
+
+const serialized = new WeakMap<KubeObject, string>();
+
+/** JSON of a stored object; stored objects never change, so the text is cached per object. */
+export function objectJson(object: KubeObject): string {
+  let text = serialized.get(object);
+  if (text === undefined) {
+    text = JSON.stringify(object);
+    serialized.set(object, text);
+  }
+  return text;
+}
+
+/** The list response as JSON text, reusing each object's cached serialisation. */
+export function listJson(resource: ResourceInfo, result: ListResult): string {
+  const { items: _items, ...head } = listBody(resource, { ...result, items: [] });
+  const prefix = JSON.stringify(head);
+  return `${prefix.slice(0, -1)},"items":[${result.items.map(objectJson).join(',')}]}`;
 }
 
 export function listBody(resource: ResourceInfo, result: ListResult): Record<string, unknown> {

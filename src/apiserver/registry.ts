@@ -1,4 +1,5 @@
-import type { JsonObject } from './types.js';
+import { coreToEvent, eventToCore } from './events.js';
+import type { JsonObject, KubeObject } from './types.js';
 
 export interface PrinterColumn {
   name: string;
@@ -7,6 +8,8 @@ export interface PrinterColumn {
   description?: string;
   format?: string;
   priority?: number;
+  /** Built-in columns only: show the number of entries at jsonPath (kubectl's DATA column). */
+  count?: boolean;
 }
 
 /** One served resource in one group-version: what discovery, routing and storage need to know. */
@@ -32,10 +35,19 @@ export interface ResourceInfo {
   /** Extra field-selector labels the real server supports for this kind. */
   selectableFields: string[];
   schema?: JsonObject;
+  /** Set when the objects live in another resource's store in another shape (events.k8s.io Events). */
+  storage?: StorageConversion;
 }
 
-export function storageKey(resource: Pick<ResourceInfo, 'group' | 'plural'>): string {
-  return `${resource.group}/${resource.plural}`;
+export interface StorageConversion {
+  /** Storage key of the resource whose store holds the objects. */
+  key: string;
+  toStorage(object: KubeObject): KubeObject;
+  fromStorage(object: KubeObject): KubeObject;
+}
+
+export function storageKey(resource: Pick<ResourceInfo, 'group' | 'plural' | 'storage'>): string {
+  return resource.storage?.key ?? `${resource.group}/${resource.plural}`;
 }
 
 export function apiVersionOf(resource: Pick<ResourceInfo, 'group' | 'version'>): string {
@@ -65,9 +77,12 @@ const BUILTINS: BuiltinSpec[] = [
   },
   {
     group: '', version: 'v1', plural: 'secrets', kind: 'Secret', namespaced: true, selectableFields: ['type'],
-    printerColumns: [{ name: 'Type', type: 'string', jsonPath: '.type' }, AGE],
+    printerColumns: [{ name: 'Type', type: 'string', jsonPath: '.type' }, { name: 'Data', type: 'integer', jsonPath: '.data', count: true }, AGE],
   },
-  { group: '', version: 'v1', plural: 'configmaps', kind: 'ConfigMap', namespaced: true, shortNames: ['cm'] },
+  {
+    group: '', version: 'v1', plural: 'configmaps', kind: 'ConfigMap', namespaced: true, shortNames: ['cm'],
+    printerColumns: [{ name: 'Data', type: 'integer', jsonPath: '.data', count: true }, AGE],
+  },
   { group: '', version: 'v1', plural: 'serviceaccounts', kind: 'ServiceAccount', namespaced: true, shortNames: ['sa'] },
   {
     group: '', version: 'v1', plural: 'events', kind: 'Event', namespaced: true, shortNames: ['ev'],
@@ -120,6 +135,7 @@ export function builtinResources(): ResourceInfo[] {
     storageVersion: spec.version,
     printerColumns: spec.printerColumns ?? [AGE],
     selectableFields: spec.selectableFields ?? [],
+    ...(spec.group === 'events.k8s.io' ? { storage: { key: '/events', toStorage: eventToCore, fromStorage: coreToEvent } } : {}),
   }));
 }
 

@@ -1,26 +1,35 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ApiCore, DeleteOptions, PropagationPolicy, WriteOptions } from './core.js';
+import type { ApiServerMetrics, RequestInfo } from './metrics.js';
+import { performance } from 'node:perf_hooks';
 import { apiGroup, apiGroupList, coreVersions, resourceList, SERVER_VERSION } from './discovery.js';
 import { ApiError, badRequest, methodNotAllowed, pathNotFound, unsupportedMediaType } from './errors.js';
-import { decodeBody, readBody, sendError, sendJson } from './http-util.js';
+import { RawJson, decodeBody, readBody, sendError, sendJson } from './http-util.js';
 import { jsonPatch, mergePatch, strategicMergePatch } from './patch.js';
-import { listBody, listObjects, parseFilter } from './reads.js';
-import type { ResourceInfo } from './registry.js';
+import { listBody, listJson, listObjects, parseFilter } from './reads.js';
+import { storageKey, type ResourceInfo } from './registry.js';
+import { objectKey } from './store.js';
 import { toTable } from './table.js';
 import { isJsonObject, type KubeObject } from './types.js';
 import { startWatch, type WatchOptions } from './watch.js';
 
 /** Hooks the server-side apply and OpenAPI modules plug into the HTTP layer. */
 export interface ServerExtensions {
-  apply?: (resource: ResourceInfo, existing: KubeObject | undefined, body: unknown, fieldManager: string, force: boolean) => KubeObject;
-  trackFields?: WriteOptions['trackFields'];
+  apply?: (resource: ResourceInfo, existing: KubeObject | undefined, body: unknown, fieldManager: string, force: boolean, subresource: string | undefined) => KubeObject;
+  trackUpdate?: (resource: ResourceInfo, next: KubeObject, old: KubeObject | undefined, subresource: string | undefined, manager: string) => void;
   openapi?: (path: string) => unknown;
 }
 
 export interface HandlerOptions extends WatchOptions {
   token: string | undefined;
   now: () => Date;
+  metrics?: ApiServerMetrics;
+}
+
+interface RequestState extends RequestInfo {
+  watch: boolean;
+  start: number;
 }
 
 interface ResourceRoute {
@@ -56,8 +65,17 @@ export class RequestHandler {
   ) {}
 
   readonly activeWatches = new Set<() => void>();
+  private readonly states = new WeakMap<IncomingMessage, RequestState>();
 
   handle = (request: IncomingMessage, response: ServerResponse): void => {
+    const state: RequestState = { verb: request.method ?? 'GET', group: '', resource: '', watch: false, start: performance.now() };
+    this.states.set(request, state);
+    const metrics = this.options.metrics;
+    if (metrics) {
+      response.on('finish', () => {
+        if (!state.watch) metrics.observe(state, response.statusCode, (performance.now() - state.start) / 1000);
+      });
+    }
     this.dispatch(request, response).catch((error: unknown) => {
       const apiError = error instanceof ApiError ? error : new ApiError(500, 'InternalError', `Internal error occurred: ${error instanceof Error ? error.message : String(error)}`);
       if (apiError.code === 500) console.error('apiserver: internal error', error);
@@ -81,6 +99,12 @@ export class RequestHandler {
     const method = request.method ?? 'GET';
     const segments = path.split('/').filter((s) => s.length > 0).map(decodeURIComponent);
     if (path === '/version') return sendJson(response, 200, SERVER_VERSION);
+    if (path === '/metrics' && this.options.metrics) {
+      const text = await this.options.metrics.registry.metrics();
+      response.writeHead(200, { 'Content-Type': this.options.metrics.registry.contentType });
+      response.end(text);
+      return;
+    }
     if (segments[0] === 'openapi') {
       const document = this.extensions.openapi?.(path);
       if (document === undefined) throw pathNotFound();
@@ -112,7 +136,24 @@ export class RequestHandler {
       return sendJson(response, 200, list);
     }
     const route = this.route(group, version, rest);
+    const state = this.states.get(request);
+    if (state) {
+      state.group = route.resource.group;
+      state.resource = route.subresource ? `${route.resource.plural}/${route.subresource}` : route.resource.plural;
+      state.verb = this.verbOf(method, route, url.searchParams, request.headers['content-type']);
+    }
     await this.serveResource(route, method, url.searchParams, request, response);
+  }
+
+  /** The verb label as kube-apiserver's metrics spell it. */
+  private verbOf(method: string, route: ResourceRoute, query: URLSearchParams, contentType: string | undefined): string {
+    if (method === 'GET') {
+      if (route.watchPath || boolParam(query, 'watch')) return 'WATCH';
+      return route.name === undefined ? 'LIST' : 'GET';
+    }
+    if (method === 'PATCH' && (contentType ?? '').startsWith('application/apply-patch')) return 'APPLY';
+    if (method === 'DELETE' && route.name === undefined) return 'DELETECOLLECTION';
+    return method;
   }
 
   private route(group: string, version: string, rest: string[]): ResourceRoute {
@@ -140,9 +181,29 @@ export class RequestHandler {
     const accept = request.headers.accept;
     const dryRunValue = query.get('dryRun');
     if (dryRunValue && dryRunValue !== 'All') throw badRequest(`Unsupported value: ${JSON.stringify(dryRunValue)}: supported values: "All"`);
-    const writeOptions: WriteOptions = { dryRun: dryRunValue === 'All', fieldManager: query.get('fieldManager') ?? undefined };
-    if (this.extensions.trackFields) writeOptions.trackFields = this.extensions.trackFields;
+    const writeOptions: WriteOptions = { dryRun: dryRunValue === 'All', fieldManager: query.get('fieldManager') ?? undefined, warnings: [] };
+    const fieldValidation = query.get('fieldValidation');
+    if (fieldValidation) {
+      if (fieldValidation !== 'Ignore' && fieldValidation !== 'Warn' && fieldValidation !== 'Strict') {
+        throw badRequest(`fieldValidation must be one of "Ignore", "Warn" or "Strict", got ${JSON.stringify(fieldValidation)}`);
+      }
+      writeOptions.fieldValidation = fieldValidation;
+    }
+    const send = (code: number, body: unknown): void => {
+      const warnings = writeOptions.warnings ?? [];
+      if (warnings.length > 0) response.setHeader('Warning', warnings.map((w) => `299 - ${JSON.stringify(w)}`));
+      sendJson(response, code, body);
+    };
+    const trackUpdate = this.extensions.trackUpdate;
+    if (trackUpdate) {
+      const manager = writeOptions.fieldManager ?? ((request.headers['user-agent'] ?? 'unknown').split('/')[0] || 'unknown');
+      writeOptions.trackFields = (r, next, old, sub) => trackUpdate(r, next, old, sub, manager);
+    }
     if (resource.namespaced && namespace === undefined && name !== undefined) throw pathNotFound();
+    // The all-namespaces collection of a namespaced resource only serves list and watch.
+    if (resource.namespaced && namespace === undefined && method !== 'GET') {
+      throw methodNotAllowed(`the server does not allow this method on the requested resource`);
+    }
 
     if (method === 'GET' && (route.watchPath || boolParam(query, 'watch'))) {
       if (name !== undefined) {
@@ -158,14 +219,14 @@ export class RequestHandler {
           const meta: Record<string, unknown> = { resourceVersion: result.resourceVersion };
           if (result.continueToken) meta.continue = result.continueToken;
           if (result.remainingItemCount !== undefined) meta.remainingItemCount = result.remainingItemCount;
-          return sendJson(response, 200, toTable(resource, result.items, meta, query.get('includeObject') ?? 'Metadata', this.options.now()));
+          return send(200, toTable(resource, result.items, meta, query.get('includeObject') ?? 'Metadata', this.options.now()));
         }
-        return sendJson(response, 200, listBody(resource, result));
+        return send(200, new RawJson(listJson(resource, result)));
       }
       if (method === 'POST') {
         const body = decodeBody(await readBody(request), request.headers['content-type'] ?? 'application/json');
         const created = this.core.create(resource, namespace, body, writeOptions);
-        return sendJson(response, 201, created);
+        return send(201, created);
       }
       if (method === 'DELETE') {
         const options = this.deleteOptions(decodeBody(await readBody(request), 'application/json'), query, writeOptions);
@@ -178,7 +239,7 @@ export class RequestHandler {
             if (!(error instanceof ApiError && error.code === 404)) throw error;
           }
         }
-        return sendJson(response, 200, listBody(resource, { items: deleted, resourceVersion: String(this.core.store.resourceVersion) }));
+        return send(200, listBody(resource, { items: deleted, resourceVersion: String(this.core.store.resourceVersion) }));
       }
       throw methodNotAllowed(`the server does not allow this method on the requested resource`);
     }
@@ -186,19 +247,19 @@ export class RequestHandler {
     if (method === 'GET') {
       const object = this.core.get(resource, namespace, name);
       if (wantsTable(accept)) {
-        return sendJson(response, 200, toTable(resource, [object], { resourceVersion: object.metadata.resourceVersion }, query.get('includeObject') ?? 'Metadata', this.options.now()));
+        return send(200, toTable(resource, [object], { resourceVersion: object.metadata.resourceVersion }, query.get('includeObject') ?? 'Metadata', this.options.now()));
       }
-      return sendJson(response, 200, object);
+      return send(200, object);
     }
     if (method === 'PUT') {
       const body = decodeBody(await readBody(request), request.headers['content-type'] ?? 'application/json');
       const updated = this.core.update(resource, namespace, name, body, subresource, writeOptions);
-      return sendJson(response, 200, updated);
+      return send(200, updated);
     }
     if (method === 'PATCH') {
       const contentType = (request.headers['content-type'] ?? '').split(';')[0]?.trim() ?? '';
       const body = decodeBody(await readBody(request), contentType);
-      return sendJson(response, 200, this.patch(route, contentType, body, query, writeOptions));
+      return send(200, this.patch(route, contentType, body, query, writeOptions));
     }
     if (method === 'DELETE') {
       if (subresource !== undefined) throw methodNotAllowed('the server does not allow this method on the requested resource');
@@ -207,10 +268,10 @@ export class RequestHandler {
       if (deleted && !resource.custom) {
         const details: Record<string, unknown> = { name, kind: resource.plural, uid: object.metadata.uid };
         if (resource.group) details.group = resource.group;
-        return sendJson(response, 200, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', details });
+        return send(200, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', details });
       }
       const accepted = !deleted && options.propagationPolicy === 'Foreground';
-      return sendJson(response, accepted ? 202 : 200, object);
+      return send(accepted ? 202 : 200, object);
     }
     throw methodNotAllowed('the server does not allow this method on the requested resource');
   }
@@ -235,7 +296,7 @@ export class RequestHandler {
       if (isJsonObject(body) && isJsonObject(body.metadata) && body.metadata.name !== undefined && body.metadata.name !== name) {
         throw badRequest(`the name of the object (${String(body.metadata.name)}) does not match the name on the URL (${name})`);
       }
-      const applied = this.extensions.apply(resource, existing, body, fieldManager, boolParam(query, 'force'));
+      const applied = this.extensions.apply(resource, existing, body, fieldManager, boolParam(query, 'force'), subresource);
       if (!existing) {
         if (subresource !== undefined) throw this.notFound(resource, name);
         return this.core.create(resource, namespace, applied, { ...writeOptions, trackFields: undefined });
@@ -264,8 +325,9 @@ export class RequestHandler {
     return this.core.update(resource, namespace, name, patched, subresource, writeOptions);
   }
 
-  private rawExisting(_resource: ResourceInfo, existing: KubeObject): KubeObject {
-    return existing;
+  /** The stored object (storage version) behind a presented one. */
+  private rawExisting(resource: ResourceInfo, existing: KubeObject): KubeObject {
+    return this.core.store.get(storageKey(resource), objectKey(existing.metadata.namespace, existing.metadata.name ?? '')) ?? existing;
   }
 
   private notFound(resource: ResourceInfo, name: string): ApiError {
@@ -298,8 +360,18 @@ export class RequestHandler {
       ? (object: KubeObject): unknown => toTable(resource, [object], { resourceVersion: object.metadata.resourceVersion }, query.get('includeObject') ?? 'Metadata', this.options.now())
       : undefined;
     parseFilter(resource, namespace, query);
+    if (query.get('sendInitialEvents') === 'true' && (query.get('resourceVersionMatch') !== 'NotOlderThan' || !boolParam(query, 'allowWatchBookmarks'))) {
+      throw badRequest('sendInitialEvents requires resourceVersionMatch=NotOlderThan and allowWatchBookmarks=true');
+    }
     response.writeHead(200, { 'Content-Type': 'application/json', 'Transfer-Encoding': 'chunked', 'Cache-Control': 'no-cache, private' });
     response.flushHeaders();
+    const state = this.states.get(request);
+    let unregister = (): void => {};
+    if (state && this.options.metrics) {
+      state.watch = true;
+      this.options.metrics.observe(state, 200, (performance.now() - state.start) / 1000);
+      unregister = this.options.metrics.watchStarted(state);
+    }
     const handle: { stop?: () => void } = {};
     handle.stop = startWatch(
       this.core,
@@ -312,6 +384,7 @@ export class RequestHandler {
         },
         end: () => {
           if (handle.stop) this.activeWatches.delete(handle.stop);
+          unregister();
           response.end();
         },
       },

@@ -21,8 +21,9 @@ export function humanDuration(ms: number): string {
 }
 
 function cell(type: string, values: unknown[], now: Date): unknown {
+  // As kube-apiserver's CRD table convertor: only the first match is shown.
   if (values.length === 0) return null;
-  const value = values.length === 1 ? values[0] : values.map((v) => (typeof v === 'string' ? v : JSON.stringify(v))).join(',');
+  const value = values[0];
   switch (type) {
     case 'date': {
       const time = typeof value === 'string' ? Date.parse(value) : NaN;
@@ -60,6 +61,10 @@ export function toTable(
   const rows = objects.map((object) => {
     const cells = [object.metadata.name ?? '', ...resource.printerColumns.map((c) => {
       try {
+        if (c.count) {
+          const found = evaluateJsonPath(c.jsonPath, object)[0];
+          return typeof found === 'object' && found !== null ? Object.keys(found).length : 0;
+        }
         return cell(c.type, evaluateJsonPath(c.jsonPath, object), now);
       } catch {
         return null;

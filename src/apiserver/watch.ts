@@ -1,5 +1,5 @@
 import type { ApiCore } from './core.js';
-import { ApiError } from './errors.js';
+import { ApiError, badRequest } from './errors.js';
 import { matchesFilter, parseFilter, parseRv } from './reads.js';
 import { apiVersionOf, storageKey, type ResourceInfo } from './registry.js';
 import type { StoreEvent } from './store.js';
@@ -72,26 +72,39 @@ export function startWatch(
     sink.end();
   };
 
+  const view = (object: KubeObject): KubeObject => (resource.storage ? core.present(resource, object) : object);
   const deliver = (event: StoreEvent): void => {
     if (event.resource !== resourceKey || stopped) return;
-    const now = matchesFilter(filter, event.object);
-    const before = event.previous !== undefined && event.type !== 'ADDED' && matchesFilter(filter, event.previous);
+    const object = view(event.object);
+    const previous = event.previous === undefined ? undefined : view(event.previous);
+    const now = matchesFilter(filter, object);
+    const before = previous !== undefined && event.type !== 'ADDED' && matchesFilter(filter, previous);
     if (event.type === 'DELETED') {
-      if (now || before) sink.write(encode(event, apiVersion, 'DELETED', event.object));
+      if (now || before) sink.write(encode(event, apiVersion, 'DELETED', object));
       return;
     }
-    if (now && (event.type === 'ADDED' || before)) sink.write(encode(event, apiVersion, event.type, event.object));
-    else if (now) sink.write(encode(event, apiVersion, 'ADDED', event.object));
-    else if (before && event.previous) {
-      const gone = { ...event.previous, metadata: { ...event.previous.metadata, resourceVersion: event.object.metadata.resourceVersion } };
+    if (now && (event.type === 'ADDED' || before)) sink.write(encode(event, apiVersion, event.type, object));
+    else if (now) sink.write(encode(event, apiVersion, 'ADDED', object));
+    else if (before && previous) {
+      const gone = { ...previous, metadata: { ...previous.metadata, resourceVersion: object.metadata.resourceVersion } };
       sink.write(encode(event, apiVersion, 'DELETED', gone));
     }
   };
 
+  const sendInitialEvents = query.get('sendInitialEvents') === 'true';
+  if (sendInitialEvents && (query.get('resourceVersionMatch') !== 'NotOlderThan' || !bookmarks)) {
+    throw badRequest('sendInitialEvents requires resourceVersionMatch=NotOlderThan and allowWatchBookmarks=true');
+  }
   try {
-    if (rvText === '' || rvText === '0') {
-      for (const object of core.store.list(resourceKey, filter.namespace)) {
-        if (matchesFilter(filter, object)) sink.write(encode(object, apiVersion, 'ADDED', object));
+    if (sendInitialEvents || rvText === '' || rvText === '0') {
+      for (const stored of core.store.list(resourceKey, filter.namespace)) {
+        const object = view(stored);
+        if (matchesFilter(filter, object)) sink.write(encode(stored, apiVersion, 'ADDED', object));
+      }
+      if (sendInitialEvents) {
+        // WatchList: the end of the initial state is marked by an annotated bookmark.
+        const end = { kind: resource.kind, apiVersion, metadata: { resourceVersion: String(core.store.resourceVersion), annotations: { 'k8s.io/initial-events-end': 'true' } } };
+        sink.write(`${JSON.stringify({ type: 'BOOKMARK', object: end })}\n`);
       }
     } else {
       for (const event of core.store.eventsSince(resourceKey, parseRv(rvText))) deliver(event);

@@ -72,14 +72,20 @@ describe('embedded API server: core semantics through @kubernetes/client-node', 
     expect((sites.body.resources as Obj[]).find((r) => r.name === 'sites')).toMatchObject({ namespaced: false });
     const missing = await raw(t.server, 'GET', '/apis/nope.example.com/v1');
     expect(missing.status).toBe(404);
+    const crossNamespacePost = await raw(t.server, 'POST', `/apis/${GROUP}/${V}/widgets`, { metadata: { name: 'x', namespace: 'default' }, spec: { sizeGiB: 1 } });
+    expect(crossNamespacePost.status).toBe(405);
+    expect(crossNamespacePost.body.reason).toBe('MethodNotAllowed');
   });
 
   test('rejects requests without the bearer token', async () => {
-    const response = await fetch(`${t.server.url}/api/v1/namespaces`);
+    const response = await raw(t.server, 'GET', '/api/v1/namespaces', undefined, 'application/json', { Authorization: '' });
     expect(response.status).toBe(401);
-    expect(await response.json()).toMatchObject({ kind: 'Status', reason: 'Unauthorized', code: 401 });
-    const health = await fetch(`${t.server.url}/healthz`);
+    expect(response.body).toMatchObject({ kind: 'Status', reason: 'Unauthorized', code: 401 });
+    const wrong = await raw(t.server, 'GET', '/api/v1/namespaces', undefined, 'application/json', { Authorization: 'Bearer nope' });
+    expect(wrong.status).toBe(401);
+    const health = await raw(t.server, 'GET', '/healthz', undefined, 'application/json', { Authorization: '' });
     expect(health.status).toBe(200);
+    expect(t.server.url).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
   });
 
   test('default namespaces exist; objects need an existing namespace', async () => {
@@ -227,6 +233,20 @@ describe('embedded API server: core semantics through @kubernetes/client-node', 
     expect(Number(bookmark.object.metadata.resourceVersion)).toBeGreaterThan(0);
   });
 
+  test('sendInitialEvents streams the current state, then a bookmark marking its end', async () => {
+    await core.createNamespace({ body: { metadata: { name: 'wlist' } } });
+    await core.createNamespacedConfigMap({ namespace: 'wlist', body: { metadata: { name: 'one' } } });
+    const reader = new WatchReader(t.server, '/api/v1/namespaces/wlist/configmaps?watch=true&sendInitialEvents=true&resourceVersionMatch=NotOlderThan&allowWatchBookmarks=true');
+    await reader.waitFor(2);
+    await core.createNamespacedConfigMap({ namespace: 'wlist', body: { metadata: { name: 'two' } } });
+    await eventually(() => (reader.events.some((e) => e.type === 'ADDED' && (e.object.metadata as Obj).name === 'two') ? true : undefined));
+    await reader.stop();
+    expect(reader.events[0]).toMatchObject({ type: 'ADDED', object: { metadata: { name: 'one' } } });
+    expect(reader.events[1]).toMatchObject({ type: 'BOOKMARK', object: { metadata: { annotations: { 'k8s.io/initial-events-end': 'true' } } } });
+    const refused = await raw(t.server, 'GET', '/api/v1/namespaces/wlist/configmaps?watch=true&sendInitialEvents=true');
+    expect(refused.status).toBe(400);
+  });
+
   test('timeoutSeconds ends the watch', async () => {
     const reader = new WatchReader(t.server, '/api/v1/namespaces/default/configmaps?watch=1&timeoutSeconds=1');
     await reader.done;
@@ -254,6 +274,8 @@ describe('embedded API server: core semantics through @kubernetes/client-node', 
   test('secrets, events and leases are served', async () => {
     const secret = await core.createNamespacedSecret({ namespace: 'default', body: { metadata: { name: 's' }, stringData: { a: 'b' }, data: { c: Buffer.from('d').toString('base64') } } });
     expect(secret.type).toBe('Opaque');
+    expect(secret.stringData).toBeUndefined();
+    expect(secret.data).toEqual({ a: Buffer.from('b').toString('base64'), c: Buffer.from('d').toString('base64') });
     const event = await core.createNamespacedEvent({
       namespace: 'default',
       body: { metadata: { name: 'w.1' }, involvedObject: { kind: 'Widget', name: 'w-gen', namespace: 'default' }, reason: 'Created', message: 'hello', type: 'Normal' },
@@ -261,6 +283,19 @@ describe('embedded API server: core semantics through @kubernetes/client-node', 
     expect(event.reason).toBe('Created');
     const events = await core.listNamespacedEvent({ namespace: 'default', fieldSelector: 'involvedObject.name=w-gen,involvedObject.kind=Widget' });
     expect(events.items.map((e) => e.message)).toEqual(['hello']);
+    // One store behind core/v1 and events.k8s.io/v1, as in kube-apiserver.
+    const viaEvents = await raw(t.server, 'GET', '/apis/events.k8s.io/v1/namespaces/default/events/w.1');
+    expect(viaEvents.body).toMatchObject({ apiVersion: 'events.k8s.io/v1', kind: 'Event', note: 'hello', regarding: { kind: 'Widget', name: 'w-gen' } });
+    expect(viaEvents.body.message).toBeUndefined();
+    const written = await raw(t.server, 'POST', '/apis/events.k8s.io/v1/namespaces/default/events', {
+      metadata: { name: 'w.2' }, regarding: { kind: 'Widget', name: 'w-gen', namespace: 'default' }, note: 'from events.k8s.io', reason: 'Synced', type: 'Normal',
+      action: 'Reconcile', reportingController: 'statsmoln.io/operator', reportingInstance: 'op-1', eventTime: '2026-01-01T00:00:00.000000Z',
+    });
+    expect(written.status).toBe(201);
+    const asCore = await core.readNamespacedEvent({ namespace: 'default', name: 'w.2' });
+    expect(asCore).toMatchObject({ message: 'from events.k8s.io', involvedObject: { name: 'w-gen' }, reportingComponent: 'statsmoln.io/operator' });
+    const byRegarding = await raw(t.server, 'GET', '/apis/events.k8s.io/v1/namespaces/default/events?fieldSelector=regarding.name%3Dw-gen');
+    expect((byRegarding.body.items as Obj[]).map((e) => e.note).sort()).toEqual(['from events.k8s.io', 'hello']);
     const leases = t.kubeConfig.makeApiClient(CoordinationV1Api);
     const lease = await leases.createNamespacedLease({ namespace: 'kube-system', body: { metadata: { name: 'leader' }, spec: { holderIdentity: 'a', leaseDurationSeconds: 15 } } });
     const renewed = await leases.replaceNamespacedLease({ namespace: 'kube-system', name: 'leader', body: { ...lease, spec: { ...lease.spec, holderIdentity: 'b' } } });

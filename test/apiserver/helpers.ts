@@ -1,7 +1,12 @@
 import { KubeConfig } from '@kubernetes/client-node';
+import { request as httpRequest, type IncomingMessage } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 import { startApiServer, type ApiServer, type ApiServerOptions } from '../../src/apiserver/index.js';
+
+/** Loosely typed JSON for assertions on response bodies. */
+export type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 export const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), 'fixtures');
 
@@ -14,7 +19,7 @@ export async function startTestServer(options: ApiServerOptions = {}): Promise<T
   const server = await startApiServer({ host: '127.0.0.1', port: 0, historySize: 1000, ...options });
   const kubeConfig = new KubeConfig();
   kubeConfig.loadFromOptions({
-    clusters: [{ name: 'test', server: server.url, skipTLSVerify: true }],
+    clusters: [{ name: 'test', server: server.url, ...(server.caData ? { caData: Buffer.from(server.caData).toString('base64') } : {}) }],
     users: [{ name: 'test', token: server.token }],
     contexts: [{ name: 'test', cluster: 'test', user: 'test' }],
     currentContext: 'test',
@@ -22,22 +27,37 @@ export async function startTestServer(options: ApiServerOptions = {}): Promise<T
   return { server, kubeConfig };
 }
 
+/** Opens a request to the server (HTTP or HTTPS, trusting its certificate). */
+export function open(server: ApiServer, method: string, path: string, headers: Record<string, string>, body?: string): Promise<IncomingMessage> {
+  return new Promise((resolve, reject) => {
+    const url = new URL(path, server.url);
+    if (body !== undefined) headers = { ...headers, 'Content-Length': String(Buffer.byteLength(body)) };
+    const request = (url.protocol === 'https:' ? httpsRequest : httpRequest)(url, { method, headers, ...(server.caData ? { ca: server.caData } : {}) }, resolve);
+    request.on('error', reject);
+    if (body !== undefined) request.write(body);
+    request.end();
+  });
+}
+
+async function readAll(response: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of response) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
 /** Raw HTTP against the server with its token, for what client-node cannot express. */
-export async function raw(server: ApiServer, method: string, path: string, body?: unknown, contentType = 'application/json', headers: Record<string, string> = {}): Promise<{ status: number; body: Record<string, unknown>; text: string }> {
-  const init: RequestInit = {
-    method,
-    headers: { Authorization: `Bearer ${server.token}`, 'Content-Type': contentType, ...headers },
-  };
-  if (body !== undefined) init.body = typeof body === 'string' ? body : JSON.stringify(body);
-  const response = await fetch(`${server.url}${path}`, init);
-  const text = await response.text();
-  let parsed: Record<string, unknown>;
+export async function raw(server: ApiServer, method: string, path: string, body?: unknown, contentType = 'application/json', headers: Record<string, string> = {}): Promise<{ status: number; body: Obj; text: string; headers: Record<string, string | string[] | undefined> }> {
+  const allHeaders: Record<string, string> = { Authorization: `Bearer ${server.token}`, 'Content-Type': contentType, ...headers };
+  if (allHeaders.Authorization === '') delete allHeaders.Authorization;
+  const response = await open(server, method, path, allHeaders, body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body));
+  const text = await readAll(response);
+  let parsed: Obj;
   try {
-    parsed = JSON.parse(text) as Record<string, unknown>;
+    parsed = JSON.parse(text) as Obj;
   } catch {
     parsed = {};
   }
-  return { status: response.status, body: parsed, text };
+  return { status: response.statusCode ?? 0, body: parsed, text, headers: response.headers };
 }
 
 /** Polls until `check` returns a value other than undefined, or fails after `timeoutMs`. */
@@ -51,33 +71,32 @@ export async function eventually<T>(check: () => Promise<T | undefined> | T | un
   }
 }
 
-/** Reads a watch stream through fetch, collecting parsed events. */
+/** Reads a watch stream, collecting parsed events. */
 export class WatchReader {
-  readonly events: { type: string; object: Record<string, unknown> }[] = [];
-  private readonly controller = new AbortController();
+  readonly events: { type: string; object: Obj }[] = [];
+  private response: IncomingMessage | undefined;
+  private stopped = false;
   done: Promise<void>;
 
   constructor(server: ApiServer, path: string) {
     this.done = (async () => {
+      const response = await open(server, 'GET', path, { Authorization: `Bearer ${server.token}` });
+      this.response = response;
+      if (this.stopped) response.destroy();
+      let buffer = '';
       try {
-        const response = await fetch(`${server.url}${path}`, { headers: { Authorization: `Bearer ${server.token}` }, signal: this.controller.signal });
-        const reader = (response.body as ReadableStream<Uint8Array>).getReader();
-        const decoder = new TextDecoder();
-        let buffer = '';
-        for (;;) {
-          const { value, done } = await reader.read();
-          if (done) break;
-          buffer += decoder.decode(value, { stream: true });
+        for await (const chunk of response) {
+          buffer += (chunk as Buffer).toString('utf8');
           let newline = buffer.indexOf('\n');
           while (newline >= 0) {
             const line = buffer.slice(0, newline);
             buffer = buffer.slice(newline + 1);
-            if (line.trim()) this.events.push(JSON.parse(line) as { type: string; object: Record<string, unknown> });
+            if (line.trim()) this.events.push(JSON.parse(line) as { type: string; object: Obj });
             newline = buffer.indexOf('\n');
           }
         }
       } catch (error) {
-        if ((error as { name?: unknown }).name !== 'AbortError') throw error;
+        if (!this.stopped) throw error;
       }
     })();
   }
@@ -87,7 +106,8 @@ export class WatchReader {
   }
 
   stop(): Promise<void> {
-    this.controller.abort();
+    this.stopped = true;
+    this.response?.destroy();
     return this.done;
   }
 }

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
+import { registerLocal } from './local.js';
 
 /** Each command module exports a function that adds its subcommand to the program. */
 export type RegisterCommand = (program: Command) => void;
 
-export const commands: RegisterCommand[] = [];
+export const commands: RegisterCommand[] = [registerLocal];
