@@ -13,7 +13,7 @@ const seconds = Number(process.argv[4] ?? 20);
 const GADGETS: ResourceType = { group: 'bench.statsmoln.io', version: 'v1', resource: 'gadgets', kind: 'Gadget', namespaced: true };
 
 const server = await startApiServer({ host: '127.0.0.1', port: 0, historySize: 50_000 });
-const client = new KubeClient({ kubeConfig: kubeConfigForServer(server.url, server.token) });
+const client = new KubeClient({ kubeConfig: kubeConfigForServer(server.url, server.token, server.caData) });
 await client.create(
   { group: 'apiextensions.k8s.io', version: 'v1', resource: 'customresourcedefinitions', kind: 'CustomResourceDefinition', namespaced: false },
   {
@@ -57,11 +57,11 @@ await Promise.all(
   }),
 );
 process.stderr.write(`setup: created ${objects} objects in ${((performance.now() - started) / 1000).toFixed(1)} s\n`);
-process.stdout.write(`${JSON.stringify({ url: server.url, token: server.token })}\n`);
+process.stdout.write(`${JSON.stringify({ url: server.url, token: server.token, caData: server.caData })}\n`);
 
 /** On SIGUSR2: `rate` changes per second for `seconds`, each stamped with its send time. */
 process.on('SIGUSR2', () => {
-  const writer = new KubeClient({ kubeConfig: kubeConfigForServer(server.url, server.token) });
+  const writer = new KubeClient({ kubeConfig: kubeConfigForServer(server.url, server.token, server.caData) });
   let seq = 0;
   let inFlight = 0;
   let skipped = 0;

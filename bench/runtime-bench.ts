@@ -47,10 +47,10 @@ const server = spawn(process.execPath, ['--import', 'tsx', 'bench/runtime-apiser
 });
 try {
   const [line] = (await once(createInterface({ input: server.stdout }), 'line')) as [string];
-  const { url, token } = JSON.parse(line) as { url: string; token: string };
+  const { url, token, caData } = JSON.parse(line) as { url: string; token: string; caData?: string };
   const worker = spawn(
     process.execPath,
-    [`${outDir}/bench/runtime-worker.js`, url, token, String(OBJECTS), String(RATE), String(SECONDS), String(WORKERS)],
+    [`${outDir}/bench/runtime-worker.js`, url, token, String(OBJECTS), String(RATE), String(SECONDS), String(WORKERS), caData ?? ''],
     { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] },
   );
   createInterface({ input: worker.stdout }).on('line', (text) => {

@@ -10,7 +10,8 @@ import { RuntimeMetrics } from '../src/runtime/metrics.js';
 import { Result } from '../src/runtime/result.js';
 import type { ResourceType } from '../src/runtime/types.js';
 
-const [url, token, objectsArg, rateArg, secondsArg, workersArg] = process.argv.slice(2) as [string, string, string, string, string, string];
+const [url, token, objectsArg, rateArg, secondsArg, workersArg, caArg] = process.argv.slice(2) as [string, string, string, string, string, string, string | undefined];
+const CA_DATA = caArg || undefined;
 const OBJECTS = Number(objectsArg);
 const RATE = Number(rateArg);
 const SECONDS = Number(secondsArg);
@@ -28,7 +29,7 @@ const mb = (bytes: number): string => (bytes / 1024 / 1024).toFixed(1);
 async function run(url: string, token: string): Promise<void> {
   const metrics = new RuntimeMetrics();
   const manager = new Manager({
-    client: new KubeClient({ kubeConfig: kubeConfigForServer(url, token), metrics }),
+    client: new KubeClient({ kubeConfig: kubeConfigForServer(url, token, CA_DATA), metrics }),
     metrics,
     logger: silentLogger(),
     server: false,

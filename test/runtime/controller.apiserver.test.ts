@@ -181,8 +181,10 @@ describe('Controller against the embedded API server', () => {
     await updateWithRetry(api.client, GADGETS, 'ns', 'invalid', (obj) => {
       obj.spec = { size: 10 };
     });
-    await eventually(() => (calls.length === 2 ? true : undefined));
-    expect(calls).toEqual([1, 2]);
+    // After the spec change it runs again, and (now successful) every resync reconciles it as usual.
+    await eventually(() => (calls.length >= 2 ? true : undefined));
+    expect(calls[0]).toBe(1);
+    expect(calls.slice(1).every((generation) => generation === 2)).toBe(true);
     expect(running.controller.isParked('ns/invalid')).toBe(false);
     const text = await running.metrics.registry.metrics();
     expect(text).toContain('controller_runtime_terminal_reconcile_errors_total{controller="gadgets"} 1');

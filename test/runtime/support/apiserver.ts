@@ -36,7 +36,7 @@ export interface TestApi {
 export async function startTestApi(options: ApiServerOptions = {}): Promise<TestApi> {
   const server = await startApiServer({ host: '127.0.0.1', port: 0, ...options });
   const clientFor = (url: string, metrics?: RuntimeMetrics): KubeClient =>
-    new KubeClient({ kubeConfig: kubeConfigForServer(url, server.token), metrics, timeoutMs: 5000 });
+    new KubeClient({ kubeConfig: kubeConfigForServer(url, server.token, server.caData), metrics, timeoutMs: 5000 });
   const client = clientFor(server.url);
   await client.create(CRDS, {
     apiVersion: 'apiextensions.k8s.io/v1',
@@ -94,10 +94,12 @@ export class DropProxy {
   private readonly sockets = new Set<net.Socket>();
   private readonly server: net.Server;
   private refusing = false;
+  private protocol = 'http:';
   url = '';
 
   private constructor(target: string) {
     const { hostname, port } = new URL(target);
+    this.protocol = new URL(target).protocol;
     this.server = net.createServer((client) => {
       if (this.refusing) {
         client.destroy();
@@ -120,7 +122,7 @@ export class DropProxy {
   static async start(target: string): Promise<DropProxy> {
     const proxy = new DropProxy(target);
     await new Promise<void>((resolve) => proxy.server.listen(0, '127.0.0.1', () => resolve()));
-    proxy.url = `http://127.0.0.1:${(proxy.server.address() as AddressInfo).port}`;
+    proxy.url = `${proxy.protocol}//127.0.0.1:${(proxy.server.address() as AddressInfo).port}`;
     return proxy;
   }
 
