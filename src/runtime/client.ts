@@ -67,11 +67,23 @@ interface RequestSpec {
   signal?: AbortSignal;
 }
 
-/** A KubeConfig pointing at one API server URL (embedded server, tests, local mode). */
-export function kubeConfigForServer(server: string, token?: string): KubeConfig {
+/**
+ * A KubeConfig pointing at one API server URL (embedded server, tests, local mode); `caData` is
+ * the PEM of the CA that signed the server's certificate.
+ */
+export function kubeConfigForServer(server: string, token?: string, caData?: string): KubeConfig {
   const kubeConfig = new KubeConfig();
+  // client-node refuses plain http unless TLS verification is marked off; https keeps verification.
+  const plainHttp = new URL(server).protocol === 'http:';
   kubeConfig.loadFromOptions({
-    clusters: [{ name: 'local', server, skipTLSVerify: false }],
+    clusters: [
+      {
+        name: 'local',
+        server,
+        skipTLSVerify: plainHttp,
+        ...(caData ? { caData: Buffer.from(caData).toString('base64') } : {}),
+      },
+    ],
     users: [token ? { name: 'local', token } : { name: 'local' }],
     contexts: [{ name: 'local', cluster: 'local', user: 'local' }],
     currentContext: 'local',

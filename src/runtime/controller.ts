@@ -6,6 +6,7 @@
 import type { Clock } from './clock.js';
 import type { EventHandler, SharedInformer } from './informer.js';
 import type { Logger } from './logger.js';
+import { redactText } from './logger.js';
 import type { KeyMapper } from './mappers.js';
 import type { ReconcileResultLabel, RuntimeMetrics } from './metrics.js';
 import type { RateLimiter, RateLimiterOptions } from './ratelimiter.js';
@@ -25,6 +26,8 @@ export interface ReconcileContext {
   logger: Logger;
   /** Failures recorded for this key since its last success. */
   retries: number;
+  /** How long the key waited in the queue before this reconcile started. */
+  queuedMs: number;
 }
 
 export type Reconciler = (ctx: ReconcileContext) => Promise<ReconcileResult>;
@@ -149,7 +152,7 @@ export class Controller<T extends KubeObject = KubeObject> {
       const { key } = item;
       metrics?.activeWorkers.inc({ controller: this.name });
       const started = clock.now();
-      const outcome = await this.invoke(key, signal);
+      const outcome = await this.invoke(key, signal, started - item.addedAt);
       const seconds = (clock.now() - started) / 1000;
       metrics?.reconcileTime.observe({ controller: this.name }, seconds);
       if (!signal.aborted) this.handleResult(key, item.priority, outcome, seconds);
@@ -158,11 +161,11 @@ export class Controller<T extends KubeObject = KubeObject> {
     }
   }
 
-  private async invoke(key: string, signal: AbortSignal): Promise<ReconcileResult> {
+  private async invoke(key: string, signal: AbortSignal, queuedMs: number): Promise<ReconcileResult> {
     const { namespace, name } = splitKey(key);
     const logger = this.options.logger.child({ controller: this.name, key });
     try {
-      return await this.options.reconcile({ key, namespace, name, signal, logger, retries: this.queue.numRequeues(key) });
+      return await this.options.reconcile({ key, namespace, name, signal, logger, retries: this.queue.numRequeues(key), queuedMs });
     } catch (error) {
       if (error instanceof TerminalError) return { type: 'terminalError', error };
       if (!(error instanceof Error)) {
@@ -196,7 +199,7 @@ export class Controller<T extends KubeObject = KubeObject> {
       case 'transientError':
         this.queue.addRateLimited(key, { priority });
         metrics?.reconcileErrors.inc({ controller });
-        line.err = result.error.message;
+        line.err = redactText(result.error.message);
         line.retries = this.queue.numRequeues(key);
         label = 'error';
         break;
@@ -211,7 +214,7 @@ export class Controller<T extends KubeObject = KubeObject> {
         }
         metrics?.reconcileErrors.inc({ controller });
         metrics?.terminalReconcileErrors.inc({ controller });
-        line.err = result.error.message;
+        line.err = redactText(result.error.message);
         line.terminal = true;
         label = 'error';
         break;

@@ -47,3 +47,11 @@ export function createLogger(options: LoggerOptions = {}): Logger {
 export function silentLogger(): Logger {
   return pino({ level: 'silent' });
 }
+
+const SECRET_IN_TEXT = /\b(password|passwd|token|secret|api[_-]?key|authorization|x-auth-token)(["']?\s*[=:]\s*["']?)(bearer\s+)?[^\s"',;&]+/gi;
+const BEARER_IN_TEXT = /\bBearer\s+[A-Za-z0-9._~+/=-]+/g;
+
+/** Scrubs credential-looking values from free text (error messages) before it is logged or published. */
+export function redactText(text: string): string {
+  return text.replace(SECRET_IN_TEXT, '$1$2[REDACTED]').replace(BEARER_IN_TEXT, 'Bearer [REDACTED]');
+}

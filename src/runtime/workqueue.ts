@@ -20,6 +20,8 @@ export const PRIORITY_RESYNC = -100;
 export interface QueueItem {
   key: string;
   priority: number;
+  /** Clock time the key became ready (its wait is now - addedAt). */
+  addedAt: number;
 }
 
 export interface AddOptions {
@@ -242,7 +244,7 @@ export class WorkQueue implements InFlightSource {
       const now = this.clock.now();
       this.metrics.queued((now - entry.addedAt) / 1000);
       this.processing.set(entry.key, now);
-      return { key: entry.key, priority: entry.priority };
+      return { key: entry.key, priority: entry.priority, addedAt: entry.addedAt };
     }
   }
 }

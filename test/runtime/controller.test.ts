@@ -6,7 +6,8 @@ import { FakeClock, flushMicrotasks } from '../../src/runtime/clock.js';
 import { Controller } from '../../src/runtime/controller.js';
 import type { ReconcileContext } from '../../src/runtime/controller.js';
 import { SharedInformer } from '../../src/runtime/informer.js';
-import { silentLogger } from '../../src/runtime/logger.js';
+import { Writable } from 'node:stream';
+import { createLogger, silentLogger } from '../../src/runtime/logger.js';
 import { RuntimeMetrics } from '../../src/runtime/metrics.js';
 import type { ReconcileResult } from '../../src/runtime/result.js';
 import { Result, TerminalError } from '../../src/runtime/result.js';
@@ -162,5 +163,48 @@ describe('Controller', () => {
     expect(h.calls.length).toBe(2);
     expect(h.controller.queue.numRequeues('ns/poll')).toBe(0);
     await h.stop();
+  });
+
+  it('logs one structured line per reconcile outcome with controller, key, duration and result', async () => {
+    const lines: Array<Record<string, unknown>> = [];
+    const sink = new Writable({
+      write(chunk: Buffer, _enc, cb) {
+        for (const line of chunk.toString().split('\n')) if (line) lines.push(JSON.parse(line) as Record<string, unknown>);
+        cb();
+      },
+    });
+    const clock = new FakeClock(0);
+    const source = new MemoryListWatch();
+    const logger = createLogger({ destination: sink });
+    const informer = new SharedInformer({ client: source, type: WIDGETS, clock, logger: silentLogger() });
+    const outcomes: ReconcileResult[] = [Result.transientError(new Error('token=abc rejected')), Result.requeueAfter(10), Result.done()];
+    const controller = new Controller({
+      name: 'widgets',
+      primary: informer,
+      clock,
+      logger,
+      reconcile: async () => {
+        await clock.sleep(7);
+        return outcomes.shift() ?? Result.done();
+      },
+    });
+    const scope = new AbortController();
+    const runs = [informer.run(scope.signal), controller.start(scope.signal)];
+    await informer.waitForSync();
+    await settle();
+    source.upsert(widget('logged'));
+    for (let i = 0; i < 100 && lines.filter((l) => l.result).length < 3; i++) await clock.advance(1);
+    scope.abort();
+    await Promise.all(runs);
+    logger.flush();
+    await settle();
+    const outcomeLines = lines.filter((l) => l.result !== undefined);
+    expect(outcomeLines.map((l) => [l.controller, l.key, l.result, l.durationMs])).toEqual([
+      ['widgets', 'ns/logged', 'error', 7],
+      ['widgets', 'ns/logged', 'requeue_after', 7],
+      ['widgets', 'ns/logged', 'success', 7],
+    ]);
+    expect(outcomeLines[0]).toMatchObject({ level: 40, err: 'token=[REDACTED] rejected', retries: 1 });
+    expect(outcomeLines[1]).toMatchObject({ level: 30, requeueAfterMs: 10 });
   });
 });

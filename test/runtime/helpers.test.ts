@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream';
 import { addFinalizer, hasFinalizer, removeFinalizer } from '../../src/runtime/finalizers.js';
-import { createLogger } from '../../src/runtime/logger.js';
+import { createLogger, redactText } from '../../src/runtime/logger.js';
 import { mapByLabel, mapNamespaceToPrimaries, mapToOwner } from '../../src/runtime/mappers.js';
 import { Indexer } from '../../src/runtime/indexer.js';
 import { controllerOf, isOwnedBy, setOwnerReference } from '../../src/runtime/ownerrefs.js';
@@ -76,5 +76,15 @@ describe('logger', () => {
     expect(text).not.toContain('tok-123');
     expect(text).not.toContain('c2VjcmV0');
     expect(text).toContain('[REDACTED]');
+  });
+});
+
+describe('redactText', () => {
+  it('scrubs credential-looking values from error messages', () => {
+    expect(redactText('auth failed: password=hunter2 user=svc')).toBe('auth failed: password=[REDACTED] user=svc');
+    expect(redactText('header Authorization: Bearer eyJhbGciOi.x.y was rejected')).toBe('header Authorization: [REDACTED] was rejected');
+    expect(redactText('{"token": "s3cr3t", "id": 4}')).toBe('{"token": "[REDACTED]", "id": 4}');
+    expect(redactText('got Bearer abc.def from proxy')).toBe('got Bearer [REDACTED] from proxy');
+    expect(redactText('volume vol-1 not found')).toBe('volume vol-1 not found');
   });
 });
