@@ -1,0 +1,38 @@
+import { parseCloudsYaml, type CloudsYamlOptions } from './clouds.js';
+import { IdentityClient } from './keystone.js';
+import { KeystoneSession, type SessionOptions } from './session.js';
+
+export * from './clouds.js';
+export * from './errors.js';
+export * from './session.js';
+export * from './service.js';
+export * from './keystone.js';
+export * from '../http/errors.js';
+
+/** Typed clients of one OpenStack cloud (one region), sharing a Keystone session. */
+export class OpenStackClients {
+  readonly identity: IdentityClient;
+
+  constructor(readonly session: KeystoneSession) {
+    this.identity = new IdentityClient(session);
+  }
+
+  /** Clients from the text of a clouds.yaml (as stored in a Secret) and a cloud name. */
+  static fromCloudsYaml(
+    yamlText: string,
+    cloudName: string,
+    options: SessionOptions & CloudsYamlOptions = {},
+  ): OpenStackClients {
+    const config = parseCloudsYaml(yamlText, cloudName, options);
+    return new OpenStackClients(new KeystoneSession(config, options));
+  }
+
+  /** The same credentials acting in another project (admin managing an agency project). */
+  forProject(projectId: string): OpenStackClients {
+    return new OpenStackClients(this.session.scopedToProject(projectId));
+  }
+
+  close(): void {
+    this.session.close();
+  }
+}

@@ -1,0 +1,27 @@
+import { SimulatorServer, type RegionalServiceSpec, type SimulatorOptions } from './server.js';
+
+export * from './core.js';
+export * from './faults.js';
+export * from './keystone.js';
+export * from './server.js';
+
+/** The regional services every simulator serves unless told otherwise. */
+export const DEFAULT_SERVICES: RegionalServiceSpec[] = [];
+
+/** Facts about the simulated cloud that tests need (the real environment writes the same to a file). */
+export interface SimulatorFacts {
+  externalNetworkName?: string;
+  imageId?: string;
+  flavorName?: string;
+}
+
+/** The OpenStack simulator with Keystone, Nova, Cinder and Neutron in every region. */
+export class OpenStackSimulator extends SimulatorServer {
+  constructor(options: SimulatorOptions = {}) {
+    super({ ...options, services: options.services ?? DEFAULT_SERVICES });
+  }
+
+  facts(): SimulatorFacts {
+    return {};
+  }
+}
