@@ -8,9 +8,11 @@ import {
   BackendError,
   OpenStackClients,
   parseCloudsYaml,
+  type Project,
   type WaitOptions,
 } from '../../src/backends/openstack/index.js';
 import { registerKeystoneContract } from './openstack-keystone.js';
+import { registerNovaContract } from './openstack-nova.js';
 
 export interface OpenStackTargetFacts {
   /** Name of an external network with a subnet, for router gateways. */
@@ -39,8 +41,13 @@ export interface ContractContext {
   admin(): OpenStackClients;
   /** A unique, recognisable name for this run. */
   name(suffix: string): string;
-  /** Registers cleanup to run after the current describe block, in reverse order. */
+  /** Registers cleanup to run after the current test, in reverse order. */
   cleanup(fn: () => Promise<unknown>): void;
+  /**
+   * A fresh project in the Default domain where the admin user holds `admin`, with clients scoped
+   * to it (as the operator acts inside an agency project). Deleted after the test.
+   */
+  project(): Promise<{ project: Project; clients: OpenStackClients }>;
 }
 
 export async function expectBackendError(promise: Promise<unknown>, kind: BackendError['kind']): Promise<BackendError> {
@@ -48,7 +55,7 @@ export async function expectBackendError(promise: Promise<unknown>, kind: Backen
     await promise;
   } catch (error) {
     if (!(error instanceof BackendError)) throw error;
-    if (error.kind !== kind) throw new Error(`expected ${kind}, got ${error.kind}: ${error.message}`);
+    if (error.kind !== kind) throw new Error(`expected ${kind}, got ${error.kind}: ${error.message}`, { cause: error });
     return error;
   }
   throw new Error(`expected a ${kind} error, but the call succeeded`);
@@ -93,6 +100,17 @@ export function openstackContract(factory: () => Promise<OpenStackTarget>): void
     },
     name: (suffix) => `${run}-${suffix}-${++counter}`,
     cleanup: (fn) => cleanups.push(fn),
+    project: async () => {
+      const a = ctx.admin();
+      const token = await a.session.token();
+      const project = await a.identity.createProject({ name: ctx.name('proj'), domain_id: 'default', tags: ['statsmoln-contract'] });
+      ctx.cleanup(() => a.identity.deleteProject(project.id));
+      const [adminRole] = await a.identity.listRoles({ name: 'admin' });
+      await a.identity.grantRole({ projectId: project.id }, { userId: token.userId }, adminRole?.id as string);
+      const clients = a.forProject(project.id);
+      ctx.cleanup(async () => clients.close());
+      return { project, clients };
+    },
   };
 
   test('the clouds.yaml of the target parses', () => {
@@ -101,4 +119,5 @@ export function openstackContract(factory: () => Promise<OpenStackTarget>): void
   });
 
   registerKeystoneContract(ctx);
+  registerNovaContract(ctx);
 }

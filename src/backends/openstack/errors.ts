@@ -10,7 +10,7 @@ const isDict = (v: unknown): v is Dict => typeof v === 'object' && v !== null &&
  * `{"NeutronError":{"type","message","detail"}}`, and plain text from WSGI middleware.
  */
 export function interpretOpenStackError(status: number, body: unknown, text: string): ErrorInterpretation {
-  let message = '';
+  let message: string;
   let serviceType: string | undefined;
   if (isDict(body)) {
     const neutron = body.NeutronError;

@@ -1,5 +1,6 @@
 import { parseCloudsYaml, type CloudsYamlOptions } from './clouds.js';
 import { IdentityClient } from './keystone.js';
+import { ComputeClient } from './nova.js';
 import { KeystoneSession, type SessionOptions } from './session.js';
 
 export * from './clouds.js';
@@ -7,14 +8,17 @@ export * from './errors.js';
 export * from './session.js';
 export * from './service.js';
 export * from './keystone.js';
+export * from './nova.js';
 export * from '../http/errors.js';
 
 /** Typed clients of one OpenStack cloud (one region), sharing a Keystone session. */
 export class OpenStackClients {
   readonly identity: IdentityClient;
+  readonly compute: ComputeClient;
 
   constructor(readonly session: KeystoneSession) {
     this.identity = new IdentityClient(session);
+    this.compute = new ComputeClient(session);
   }
 
   /** Clients from the text of a clouds.yaml (as stored in a Secret) and a cloud name. */

@@ -1,12 +1,14 @@
+import { novaSpec, SIM_IMAGE_ID } from './nova.js';
 import { SimulatorServer, type RegionalServiceSpec, type SimulatorOptions } from './server.js';
 
 export * from './core.js';
 export * from './faults.js';
 export * from './keystone.js';
 export * from './server.js';
+export * from './nova.js';
 
 /** The regional services every simulator serves unless told otherwise. */
-export const DEFAULT_SERVICES: RegionalServiceSpec[] = [];
+export const DEFAULT_SERVICES: RegionalServiceSpec[] = [novaSpec];
 
 /** Facts about the simulated cloud that tests need (the real environment writes the same to a file). */
 export interface SimulatorFacts {
@@ -22,6 +24,6 @@ export class OpenStackSimulator extends SimulatorServer {
   }
 
   facts(): SimulatorFacts {
-    return {};
+    return { imageId: SIM_IMAGE_ID, flavorName: 'm1.tiny' };
   }
 }
