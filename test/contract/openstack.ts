@@ -13,6 +13,7 @@ import {
 } from '../../src/backends/openstack/index.js';
 import { registerKeystoneContract } from './openstack-keystone.js';
 import { registerNovaContract } from './openstack-nova.js';
+import { registerCinderContract } from './openstack-cinder.js';
 
 export interface OpenStackTargetFacts {
   /** Name of an external network with a subnet, for router gateways. */
@@ -21,6 +22,8 @@ export interface OpenStackTargetFacts {
   imageId?: string;
   /** A flavor name that servers can use. */
   flavorName?: string;
+  /** A volume type that volumes can be created with. */
+  volumeType?: string;
 }
 
 export interface OpenStackTarget {
@@ -120,4 +123,5 @@ export function openstackContract(factory: () => Promise<OpenStackTarget>): void
 
   registerKeystoneContract(ctx);
   registerNovaContract(ctx);
+  registerCinderContract(ctx);
 }

@@ -1,3 +1,4 @@
+import { cinderSpec } from './cinder.js';
 import { novaSpec, SIM_IMAGE_ID } from './nova.js';
 import { SimulatorServer, type RegionalServiceSpec, type SimulatorOptions } from './server.js';
 
@@ -6,15 +7,17 @@ export * from './faults.js';
 export * from './keystone.js';
 export * from './server.js';
 export * from './nova.js';
+export * from './cinder.js';
 
 /** The regional services every simulator serves unless told otherwise. */
-export const DEFAULT_SERVICES: RegionalServiceSpec[] = [novaSpec];
+export const DEFAULT_SERVICES: RegionalServiceSpec[] = [novaSpec, cinderSpec];
 
 /** Facts about the simulated cloud that tests need (the real environment writes the same to a file). */
 export interface SimulatorFacts {
   externalNetworkName?: string;
   imageId?: string;
   flavorName?: string;
+  volumeType?: string;
 }
 
 /** The OpenStack simulator with Keystone, Nova, Cinder and Neutron in every region. */
@@ -24,6 +27,6 @@ export class OpenStackSimulator extends SimulatorServer {
   }
 
   facts(): SimulatorFacts {
-    return { imageId: SIM_IMAGE_ID, flavorName: 'm1.tiny' };
+    return { imageId: SIM_IMAGE_ID, flavorName: 'm1.tiny', volumeType: 'standard' };
   }
 }
