@@ -43,7 +43,7 @@ export function registerCinderContract(ctx: ContractContext): void {
         await clients.blockStorage.waitForVolumeAvailable(created.id, wait);
         return undefined;
       });
-      if (early) expect(early.serviceMessage).toMatch(/status must be available/);
+      if (early) expect(early.serviceMessage).toMatch(/status must be .*available.* to extend, currently creating/);
 
       let volume = await clients.blockStorage.waitForVolumeAvailable(created.id, wait);
       expect(volume).toMatchObject({ id: created.id, availability_zone: 'nova', volume_type: volumeType(), 'os-vol-tenant-attr:tenant_id': project.id });

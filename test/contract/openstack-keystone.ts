@@ -210,12 +210,22 @@ export function registerKeystoneContract(ctx: ContractContext): void {
       } finally {
         clients.close();
       }
-      await admin.identity.deleteApplicationCredential(token.userId, cred.id);
-      const bad = OpenStackClients.fromCloudsYaml(yaml, 'appcred', { retry: { maxRetries: 0 } });
+      const wrongSecret = OpenStackClients.fromCloudsYaml(yaml.replace(secret, 'Wrong-secret-123'), 'appcred', { retry: { maxRetries: 0 } });
       try {
-        await expectBackendError(bad.session.token(), 'Unauthorized');
+        const error = await expectBackendError(wrongSecret.session.token(), 'Unauthorized');
+        expect(error.message).not.toContain('Wrong-secret-123');
       } finally {
-        bad.close();
+        wrongSecret.close();
+      }
+      await admin.identity.deleteApplicationCredential(token.userId, cred.id);
+      // Keystone answers a deleted (unknown) application credential with 404, not 401.
+      const deleted = OpenStackClients.fromCloudsYaml(yaml, 'appcred', { retry: { maxRetries: 0 } });
+      try {
+        const error = await expectBackendError(deleted.session.token(), 'NotFound');
+        expect(error.serviceMessage).toContain(cred.id);
+        expect(error.message).not.toContain(secret);
+      } finally {
+        deleted.close();
       }
     });
 

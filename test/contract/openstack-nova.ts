@@ -83,11 +83,12 @@ export function registerNovaContract(ctx: ContractContext): void {
         flavorRef: flavor.id,
         imageRef: facts.imageId,
         networks: 'none',
-        metadata: { 'statsmoln.io/uid': name },
+        // Nova metadata keys match ^[a-zA-Z0-9-_:. ]{1,255}$: no '/' (see the refusal below).
+        metadata: { 'statsmoln.io:uid': name },
       });
       ctx.cleanup(() => clients.compute.deleteServer(id));
       const active = await clients.compute.waitForServerActive(id, wait);
-      expect(active).toMatchObject({ id, name, status: 'ACTIVE', tenant_id: project.id, metadata: { 'statsmoln.io/uid': name } });
+      expect(active).toMatchObject({ id, name, status: 'ACTIVE', tenant_id: project.id, metadata: { 'statsmoln.io:uid': name } });
       expect(active['OS-SRV-USG:launched_at']).not.toBeNull();
 
       const listed = await admin.listServers({ projectId: project.id });
@@ -98,6 +99,11 @@ export function registerNovaContract(ctx: ContractContext): void {
       expect(detail.cores.in_use).toBe(flavor.vcpus);
       expect((await admin.getLimits(project.id)).totalInstancesUsed).toBe(1);
 
+      const slash = await expectBackendError(
+        clients.compute.createServer({ name: ctx.name('vm'), flavorRef: flavor.id, imageRef: facts.imageId, networks: 'none', metadata: { 'a/b': 'x' } }),
+        'BadRequest',
+      );
+      expect(slash.serviceMessage).toContain('does not match any of the regexes');
       const over = await expectBackendError(
         clients.compute.createServer({ name: ctx.name('vm'), flavorRef: flavor.id, imageRef: facts.imageId, networks: 'none' }),
         'OverQuota',

@@ -387,7 +387,7 @@ export class CinderSim implements RegionalService {
       const newSize = Number(extend.new_size);
       if (!Number.isInteger(newSize)) throw fail(C, 400, `Invalid input for field/attribute new_size. Value: ${String(extend.new_size)}.`);
       if (v.status !== 'available') {
-        throw fail(C, 400, `Invalid volume: Volume ${v.id} status must be available or in-use, but current status is: ${v.status}.`);
+        throw fail(C, 400, `Invalid volume: Volume ${v.id} status must be '{'status': 'available'}' to extend, currently ${v.status}.`);
       }
       if (newSize <= v.size) {
         throw fail(C, 400, `Invalid input received: New size for extend must be greater than current size. (current: ${v.size}, extended: ${newSize}).`);
@@ -424,7 +424,7 @@ export class CinderSim implements RegionalService {
     });
 
     // Types
-    r.add('GET', `${base}/types`, (req) => ({ status: 200, body: { volume_types: [...this.types.values()].map((t) => this.typeJson(t)) } }));
+    r.add('GET', `${base}/types`, () => ({ status: 200, body: { volume_types: [...this.types.values()].map((t) => this.typeJson(t)) } }));
     r.add('GET', `${base}/types/:id`, (req, p) => {
       const t = this.types.get(p.id ?? '');
       if (!t) throw fail(C, 404, `Volume type ${p.id} could not be found.`);
@@ -562,7 +562,7 @@ export class CinderSim implements RegionalService {
       }
       return { status: 200, body: { quota_set: { id, ...limits } } };
     });
-    r.add('GET', `${base}/os-quota-sets/:id/defaults`, (req, p) => {
+    r.add('GET', `${base}/os-quota-sets/:id/defaults`, (_req, p) => {
       const defaults = { ...this.limitsOf('\u0000defaults') };
       return { status: 200, body: { quota_set: { id: p.id, ...defaults } } };
     });

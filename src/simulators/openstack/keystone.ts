@@ -258,7 +258,9 @@ export class KeystoneSim {
         const owner = this.findUser(ac.user);
         appCred = [...this.appCreds.values()].find((c) => c.name === ac.name && c.userId === owner?.id);
       }
-      if (!appCred || appCred.secret !== ac.secret) throw unauthorized();
+      // Keystone answers an unknown application credential with 404, a wrong secret with 401.
+      if (!appCred) throw fail(E, 404, `Could not find Application Credential: ${String(ac.id ?? ac.name)}.`);
+      if (appCred.secret !== ac.secret) throw unauthorized();
       user = this.users.get(appCred.userId);
       if (!user) throw unauthorized();
     } else {

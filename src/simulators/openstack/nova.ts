@@ -406,6 +406,11 @@ export class NovaSim implements RegionalService {
       if (!flavor) throw fail(N, 400, `Flavor ${flavorRef} could not be found.`);
       const imageRef = String(body.imageRef ?? '');
       if (imageRef !== SIM_IMAGE_ID) throw fail(N, 400, `Image ${imageRef} could not be found.`);
+      for (const key of isDict(body.metadata) ? Object.keys(body.metadata) : []) {
+        if (!/^[a-zA-Z0-9-_:. ]{1,255}$/.test(key)) {
+          throw fail(N, 400, `Invalid input for field/attribute metadata. Value: ${JSON.stringify(body.metadata)}. '${key}' does not match any of the regexes: '^[a-zA-Z0-9-_:. ]{1,255}$'`);
+        }
+      }
       const metadata = isDict(body.metadata) ? (Object.fromEntries(Object.entries(body.metadata).map(([k, v]) => [k, String(v)])) as Record<string, string>) : {};
       const projectId = auth.projectId ?? '';
       const limits = this.limitsOf(projectId);
