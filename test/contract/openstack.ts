@@ -14,6 +14,7 @@ import {
 import { registerKeystoneContract } from './openstack-keystone.js';
 import { registerNovaContract } from './openstack-nova.js';
 import { registerCinderContract } from './openstack-cinder.js';
+import { registerNeutronContract } from './openstack-neutron.js';
 
 export interface OpenStackTargetFacts {
   /** Name of an external network with a subnet, for router gateways. */
@@ -124,4 +125,5 @@ export function openstackContract(factory: () => Promise<OpenStackTarget>): void
   registerKeystoneContract(ctx);
   registerNovaContract(ctx);
   registerCinderContract(ctx);
+  registerNeutronContract(ctx);
 }

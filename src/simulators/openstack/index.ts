@@ -1,4 +1,5 @@
 import { cinderSpec } from './cinder.js';
+import { neutronSpec, SIM_EXTERNAL_NETWORK } from './neutron.js';
 import { novaSpec, SIM_IMAGE_ID } from './nova.js';
 import { SimulatorServer, type RegionalServiceSpec, type SimulatorOptions } from './server.js';
 
@@ -8,9 +9,10 @@ export * from './keystone.js';
 export * from './server.js';
 export * from './nova.js';
 export * from './cinder.js';
+export * from './neutron.js';
 
 /** The regional services every simulator serves unless told otherwise. */
-export const DEFAULT_SERVICES: RegionalServiceSpec[] = [novaSpec, cinderSpec];
+export const DEFAULT_SERVICES: RegionalServiceSpec[] = [novaSpec, cinderSpec, neutronSpec];
 
 /** Facts about the simulated cloud that tests need (the real environment writes the same to a file). */
 export interface SimulatorFacts {
@@ -27,6 +29,6 @@ export class OpenStackSimulator extends SimulatorServer {
   }
 
   facts(): SimulatorFacts {
-    return { imageId: SIM_IMAGE_ID, flavorName: 'm1.tiny', volumeType: 'standard' };
+    return { imageId: SIM_IMAGE_ID, flavorName: 'm1.tiny', volumeType: 'standard', externalNetworkName: SIM_EXTERNAL_NETWORK };
   }
 }
