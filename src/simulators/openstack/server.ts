@@ -181,20 +181,21 @@ export class SimulatorServer {
     }
 
     const reqId = requestId();
+    const matched = router.match(method, subPath);
+    const route = typeof matched === 'object' ? matched.route : `${method} ${subPath}`;
     const fault = this.faults.decide({ service, region, method, path: subPath });
     const delay = this.faults.delayMs();
     if (delay > 0) await new Promise((r) => setTimeout(r, delay));
     if (fault.kind === 'reset') {
-      this.count(`${service} ${method} ${subPath} reset`);
+      this.count(`${service} ${route} reset`);
       req.socket.destroy();
       return;
     }
     if (fault.kind === 'timeout') {
-      this.count(`${service} ${method} ${subPath} timeout`);
+      this.count(`${service} ${route} timeout`);
       return; // never answered; stop() closes the connection
     }
 
-    let body: unknown;
     const text = Buffer.concat(chunks).toString('utf8');
     const simReq: SimRequest = {
       method,
@@ -205,27 +206,24 @@ export class SimulatorServer {
       baseUrl: this.baseUrl,
     };
     const extra = spec?.headers?.(simReq, reqId) ?? {};
-    let route = subPath;
     let response: SimResponse;
     try {
+      if (fault.kind === 'error') {
+        throw new SimHttpError(fault.status, errorBody(style, fault.status, 'Injected fault: the service is unavailable.'));
+      }
+      // keystonemiddleware validates the token before the service routes the request.
+      if (spec) simReq.auth = this.keystone.validate(req.headers['x-auth-token']);
       if (text) {
         try {
-          body = JSON.parse(text) as unknown;
+          simReq.body = JSON.parse(text) as unknown;
         } catch {
           throw new SimHttpError(400, errorBody(style, 400, 'Malformed request body'));
         }
       }
-      simReq.body = body;
-      if (fault.kind === 'error') {
-        throw new SimHttpError(fault.status, errorBody(style, fault.status, 'Injected fault: the service is unavailable.'));
-      }
-      if (spec) simReq.auth = this.keystone.validate(req.headers['x-auth-token']);
-      const matched = router.match(method, subPath);
       if (matched === undefined) {
         throw new SimHttpError(404, style === 'neutron' ? { NeutronError: { type: 'HTTPNotFound', message: 'The resource could not be found.', detail: '' } } : errorBody(style, 404, 'The resource could not be found.'));
       }
       if (matched === 'method') throw new SimHttpError(405, errorBody(style, 405, 'The method is not allowed for the requested URL.'));
-      route = matched.route;
       response = await matched.handler(simReq, matched.params);
     } catch (error) {
       if (error instanceof SimHttpError) response = { status: error.status, body: error.body };
