@@ -1,6 +1,7 @@
 import { Registry } from 'prom-client';
 import { OpenStackClients } from '../../src/backends/openstack/index.js';
-import { CinderSim, NovaSim, OpenStackSimulator, SimClock } from '../../src/simulators/openstack/index.js';
+import type { CinderSim, NovaSim} from '../../src/simulators/openstack/index.js';
+import { OpenStackSimulator, SimClock } from '../../src/simulators/openstack/index.js';
 
 const HOUR = 3_600_000;
 
