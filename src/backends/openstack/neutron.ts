@@ -180,10 +180,16 @@ export class NetworkClient extends ServiceClient {
   replaceTags(resource: TaggedResource, id: string, tags: string[]): Promise<string[]> {
     return this.json({ method: 'PUT', path: `/v2.0/${resource}/${enc(id)}/tags`, json: { tags } }, 'tags');
   }
+  /**
+   * Adds one tag. Neutron routes on the decoded path, so a tag containing '/' cannot be added
+   * this way (404): use replaceTags for such tags.
+   */
   async addTag(resource: TaggedResource, id: string, tag: string): Promise<void> {
+    if (tag.includes('/')) throw new Error(`neutron tag ${JSON.stringify(tag)} contains '/': set it with replaceTags`);
     await this.call({ method: 'PUT', path: `/v2.0/${resource}/${enc(id)}/tags/${enc(tag)}` });
   }
   async removeTag(resource: TaggedResource, id: string, tag: string): Promise<void> {
+    if (tag.includes('/')) throw new Error(`neutron tag ${JSON.stringify(tag)} contains '/': remove it with replaceTags`);
     await this.call({ method: 'DELETE', path: `/v2.0/${resource}/${enc(id)}/tags/${enc(tag)}` });
   }
 

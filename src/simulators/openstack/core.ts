@@ -139,7 +139,7 @@ export class Router {
       pathMatched = true;
       if (r.method !== method && !(method === 'HEAD' && r.method === 'GET')) continue;
       const params: Params = {};
-      r.names.forEach((n, i) => (params[n] = decodeURIComponent(m[i + 1] ?? '')));
+      r.names.forEach((n, i) => (params[n] = m[i + 1] ?? '')); // the server routes on the decoded path
       return { route: `${r.method} ${r.pattern}`, handler: r.handler, params };
     }
     return pathMatched ? 'method' : undefined;

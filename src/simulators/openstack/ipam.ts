@@ -51,8 +51,13 @@ export function contains(c: Cidr, value: bigint): boolean {
   return value >= c.network && value <= lastAddress(c);
 }
 
-/** Neutron's default gateway (first host) and allocation pool (the rest; v4 without broadcast). */
+/**
+ * Neutron's default gateway and allocation pool: IPv4 gateway is the first host and the pool the
+ * rest without broadcast; IPv6 gateway is the subnet-router anycast address (the prefix itself)
+ * and the pool everything after it.
+ */
 export function defaults(c: Cidr): { gateway: bigint; poolStart: bigint; poolEnd: bigint } {
   const last = lastAddress(c);
-  return { gateway: c.network + 1n, poolStart: c.network + 2n, poolEnd: c.version === 4 ? last - 1n : last };
+  if (c.version === 6) return { gateway: c.network, poolStart: c.network + 1n, poolEnd: last };
+  return { gateway: c.network + 1n, poolStart: c.network + 2n, poolEnd: last - 1n };
 }

@@ -158,12 +158,20 @@ export class SimulatorServer {
     for await (const c of req) chunks.push(c as Buffer);
     const url = new URL(req.url ?? '/', 'http://sim');
     const method = req.method ?? 'GET';
-    const segments = url.pathname.split('/');
+    // Like the WSGI servers in front of OpenStack, route on the decoded path: an encoded '/'
+    // (%2F) in a path segment splits the segment and usually ends in 404.
+    let pathname: string;
+    try {
+      pathname = decodeURIComponent(url.pathname);
+    } catch {
+      pathname = url.pathname;
+    }
+    const segments = pathname.split('/');
     let service = 'keystone';
     let style: ErrorStyle = 'keystone';
     let region: string | undefined;
     let router: Router = this.keystone.router;
-    let subPath = url.pathname.replace(/^\/identity/, '');
+    let subPath = pathname.replace(/^\/identity/, '');
     let spec: RegionalServiceSpec | undefined;
     if (segments[1] !== 'identity') {
       region = segments[1];
