@@ -69,6 +69,7 @@ export function registerNovaContract(ctx: ContractContext): void {
 
     test('a server goes BUILD -> ACTIVE, counts against quota, accrues usage, and is deleted', async () => {
       const { facts, wait, advanceClock } = ctx.target();
+      const now = ctx.target().now ?? Date.now;
       if (!facts.flavorName || !facts.imageId) throw new Error('target facts need flavorName and imageId');
       const { project, clients } = await ctx.project();
       const admin = ctx.admin().compute;
@@ -76,7 +77,7 @@ export function registerNovaContract(ctx: ContractContext): void {
       if (!flavor) throw new Error(`flavor ${facts.flavorName} not found`);
       await admin.updateQuotaSet(project.id, { instances: 1, cores: flavor.vcpus, ram: flavor.ram });
 
-      const before = Date.now();
+      const before = now();
       const name = ctx.name('vm');
       const id = await clients.compute.createServer({
         name,
@@ -113,15 +114,20 @@ export function registerNovaContract(ctx: ContractContext): void {
       const below = await expectBackendError(admin.updateQuotaSet(project.id, { instances: 0 }), 'BadRequest');
       expect(below.serviceMessage).toContain('must be greater than or equal to already used');
 
-      // Nova charges a running instance up to the end of the window.
+      // Nova charges a running instance up to now, even when the window ends later.
+      if (advanceClock) advanceClock(2 * HOUR);
       const windowStart = new Date(before - HOUR);
-      const windowEnd = new Date(before + 2 * HOUR);
+      const windowEnd = new Date(before + 3 * HOUR);
       const usage = await admin.getTenantUsage(project.id, windowStart, windowEnd);
+      const elapsedHours = (now() - before) / HOUR;
       expect(usage.server_usages.map((u) => u.instance_id)).toEqual([id]);
       const [su] = usage.server_usages;
       expect(su?.state).toBe('active');
-      expect(su?.hours).toBeGreaterThan(1.9);
-      expect(su?.hours).toBeLessThanOrEqual(2);
+      expect(su?.ended_at).toBeNull();
+      expect(su?.hours).toBeGreaterThan(0);
+      expect(su?.hours).toBeLessThanOrEqual(elapsedHours + 1e-6);
+      if (advanceClock) expect(su?.hours).toBeGreaterThan(1.99);
+      expect(usage.total_hours).toBeCloseTo(su?.hours ?? 0, 6);
       expect(usage.total_vcpus_usage).toBeCloseTo((su?.hours ?? 0) * flavor.vcpus, 6);
       expect(usage.total_memory_mb_usage).toBeCloseTo((su?.hours ?? 0) * flavor.ram, 3);
 
@@ -135,8 +141,12 @@ export function registerNovaContract(ctx: ContractContext): void {
       const [ended] = after.server_usages;
       expect(ended?.state).toBe('terminated');
       expect(ended?.ended_at).not.toBeNull();
-      expect(ended?.hours).toBeLessThan(1.9);
-      if (advanceClock) expect(ended?.hours).toBeCloseTo(0.5, 2);
+      expect(ended?.hours).toBeLessThanOrEqual((now() - before) / HOUR + 1e-6);
+      if (advanceClock) expect(ended?.hours).toBeCloseTo(2.5, 2);
+      // Once deleted, the hours no longer grow.
+      if (advanceClock) advanceClock(HOUR);
+      const later = await admin.getTenantUsage(project.id, windowStart, windowEnd);
+      expect(later.server_usages[0]?.hours).toBeCloseTo(ended?.hours ?? -1, 6);
       expect((await admin.getQuotaDetail(project.id)).instances.in_use).toBe(0);
 
       const empty = await admin.getTenantUsage(project.id, new Date(before - 10 * HOUR), new Date(before - 9 * HOUR));

@@ -36,6 +36,8 @@ export interface OpenStackTarget {
   wait: WaitOptions;
   /** Moves the services' clock forward (simulator only); usage tests need time to pass. */
   advanceClock?: (ms: number) => void;
+  /** The services' current time in epoch ms (defaults to Date.now). */
+  now?: () => number;
   close(): Promise<void>;
 }
 

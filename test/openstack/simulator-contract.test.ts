@@ -12,6 +12,7 @@ describe('OpenStack contract against the simulator', () => {
       facts: sim.facts(),
       wait: { timeoutMs: 5000, intervalMs: 10 },
       advanceClock: (ms) => sim.clock.advance(ms),
+      now: () => sim.clock.now(),
       close: () => sim.stop(),
     };
   });

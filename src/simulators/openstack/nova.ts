@@ -270,14 +270,14 @@ export class NovaSim implements RegionalService {
       if (start > end) throw fail(N, 400, 'Invalid start time. The start time cannot occur after the end time.');
       const now = this.now();
       // As nova: instances alive in the window (unlaunched ones count 0 hours); a running instance
-      // is charged up to the end of the window, a deleted one up to its deletion.
+      // is charged up to now (or the window's end if earlier), a deleted one up to its deletion.
       const usages = [...this.servers.values()]
         .filter((s) => s.projectId === id && (s.deletedAt === undefined || s.deletedAt > start) && (s.launchedAt > now || s.launchedAt < end))
         .sort((a, b) => a.createdAt - b.createdAt)
         .map((s) => {
           const launched = s.launchedAt <= now;
           const from = Math.max(s.launchedAt, start);
-          const to = s.deletedAt === undefined ? end : Math.min(s.deletedAt, end);
+          const to = Math.min(s.deletedAt ?? now, end);
           const hours = launched ? Math.max(0, to - from) / 3_600_000 : 0;
           return {
             instance_id: s.id,
