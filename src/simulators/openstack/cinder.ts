@@ -218,6 +218,18 @@ export class CinderSim implements RegionalService {
     return s;
   }
 
+  /** The create response lacks the admin attributes that GET shows. */
+  private createdVolumeJson(req: SimRequest, projectPath: string, v: VolumeRec) {
+    const {
+      'os-vol-tenant-attr:tenant_id': _t,
+      'os-vol-host-attr:host': _h,
+      'os-vol-mig-status-attr:migstat': _m,
+      'os-vol-mig-status-attr:name_id': _n,
+      ...rest
+    } = this.volumeJson(req, projectPath, v);
+    return rest;
+  }
+
   private volumeJson(req: SimRequest, projectPath: string, v: VolumeRec) {
     const type = this.types.get(v.typeId);
     return {
@@ -246,7 +258,6 @@ export class CinderSim implements RegionalService {
       provider_id: null,
       service_uuid: v.status === 'creating' ? null : 'sim-volume-service',
       shared_targets: true,
-      cluster_name: null,
       'os-vol-tenant-attr:tenant_id': v.projectId,
       'os-vol-host-attr:host': v.status === 'creating' ? null : 'sim@fake#fake',
       'os-vol-mig-status-attr:migstat': null,
@@ -261,7 +272,6 @@ export class CinderSim implements RegionalService {
       description: t.description,
       is_public: t.isPublic,
       extra_specs: t.extraSpecs,
-      qos_specs_id: null,
       'os-volume-type-access:is_public': t.isPublic,
     };
   }
@@ -339,7 +349,7 @@ export class CinderSim implements RegionalService {
       const type = this.findType(typeRef);
       if (!type) throw fail(C, 404, `Volume type with name ${typeRef} could not be found.`);
       const az = typeof body.availability_zone === 'string' ? body.availability_zone : 'nova';
-      if (!AVAILABILITY_ZONES.includes(az)) throw fail(C, 400, `Invalid input received: Availability zone '${az}' is invalid.`);
+      if (!AVAILABILITY_ZONES.includes(az)) throw fail(C, 400, `Availability zone '${az}' is invalid.`);
       const projectId = auth.projectId ?? '';
       const perVolume = this.limitsOf(projectId).per_volume_gigabytes ?? -1;
       if (perVolume !== -1 && size > perVolume) {
@@ -366,7 +376,7 @@ export class CinderSim implements RegionalService {
       this.use(projectId, type.id, 'volumes', 1);
       this.use(projectId, type.id, 'gigabytes', size);
       this.schedule({ kind: 'volume', id: v.id, from: 'creating' });
-      return { status: 202, body: { volume: this.volumeJson(req, p.project ?? '', v) } };
+      return { status: 202, body: { volume: this.createdVolumeJson(req, p.project ?? '', v) } };
     });
     r.add('GET', `${base}/volumes/:id`, (req, p) => {
       this.settle();

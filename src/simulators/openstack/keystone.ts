@@ -485,7 +485,8 @@ export class KeystoneSim {
       const domainId = typeof body.domain_id === 'string' ? body.domain_id : DEFAULT_DOMAIN;
       if (!this.domains.has(domainId)) throw fail(E, 400, `Could not find domain: ${domainId}.`);
       if ([...this.projects.values()].some((p) => p.domain_id === domainId && p.name === name)) {
-        throw fail(E, 409, `Conflict occurred attempting to store project - it is not permitted to have two projects with the same name in the same domain : ${name}.`);
+        const existing = [...this.projects.values()].find((p) => p.domain_id === domainId && p.name === name);
+        throw fail(E, 409, `Conflict occurred attempting to store project - it is not permitted to have two projects with either the same name or same id in the same domain: name is ${name}, project id ${existing?.id}.`);
       }
       const tags = this.validTags(body.tags);
       const p: ProjectRec = {
@@ -915,8 +916,15 @@ export class KeystoneSim {
 
   private validTags(tags: unknown): string[] {
     if (tags === undefined || tags === null) return [];
-    if (!Array.isArray(tags) || tags.some((t) => typeof t !== 'string' || t.length === 0 || t.length > 255 || t.includes('/') || t.includes(','))) {
-      throw fail(E, 400, "Invalid input for field 'tags': tags must be strings of 1-255 characters without '/' or ','");
+    if (!Array.isArray(tags)) throw fail(E, 400, `Invalid input for field 'tags': ${JSON.stringify(tags)} is not of type 'array'`);
+    const bad = tags.findIndex((t) => typeof t !== 'string' || t.length === 0 || t.length > 255 || /[,/]/.test(t));
+    if (bad >= 0) {
+      // jsonschema's text, as keystone returns it
+      throw fail(
+        E,
+        400,
+        `Invalid input for field 'tags/${bad}': '${String(tags[bad])}' does not match '^[^,/]*$'\n\nFailed validating 'pattern' in schema['properties']['tags']['items']:\n    {'maxLength': 255,\n     'minLength': 1,\n     'pattern': '^[^,/]*$',\n     'type': 'string'}\n\nOn instance['tags'][${bad}]:\n    '${String(tags[bad])}'`,
+      );
     }
     if (tags.length > 80) throw fail(E, 400, "Invalid input for field 'tags': at most 80 tags");
     return [...new Set(tags as string[])];

@@ -233,7 +233,6 @@ export class NeutronSim implements RegionalService {
       'router:external': n.external,
       port_security_enabled: true,
       is_default: false,
-      l2_adjacency: true,
       'provider:network_type': 'geneve',
       'provider:physical_network': null,
       'provider:segmentation_id': 1,
@@ -256,7 +255,6 @@ export class NeutronSim implements RegionalService {
       ipv6_address_mode: s.addressMode,
       subnetpool_id: null,
       service_types: [],
-      dns_publish_fixed_ip: null,
     };
   }
 
@@ -276,7 +274,11 @@ export class NeutronSim implements RegionalService {
       allowed_address_pairs: [],
       extra_dhcp_opts: [],
       security_groups: [],
-      binding_vnic_type: 'normal',
+      'binding:host_id': '',
+      'binding:profile': {},
+      'binding:vif_details': {},
+      'binding:vif_type': 'unbound',
+      'binding:vnic_type': 'normal',
       port_security_enabled: true,
     };
   }
@@ -298,6 +300,8 @@ export class NeutronSim implements RegionalService {
       availability_zone_hints: [],
       availability_zones: [],
       flavor_id: null,
+      distributed: false,
+      ha: false,
     };
   }
 
@@ -321,7 +325,6 @@ export class NeutronSim implements RegionalService {
       created_at: t,
       updated_at: t,
       revision_number: 0,
-      tags: [],
     };
   }
 
@@ -399,8 +402,14 @@ export class NeutronSim implements RegionalService {
     r.add('DELETE', `${v}/networks/:id`, (req, p) => {
       const n = this.get(this.networks, p.id ?? '', authOf(req), 'NetworkNotFound', 'Network');
       const ports = [...this.ports.values()].filter((x) => x.networkId === n.id);
-      if (ports.some((x) => x.deviceOwner !== 'network:dhcp')) {
-        throw fail(Q, 409, `Unable to complete operation on network ${n.id}. There are one or more ports still in use on the network.`, 'NetworkInUse');
+      const inUse = ports.filter((x) => x.deviceOwner !== 'network:dhcp');
+      if (inUse.length > 0) {
+        throw fail(
+          Q,
+          409,
+          `Unable to complete operation on network ${n.id}. There are one or more ports still in use on the network, id for these ports is: ${inUse.map((x) => x.id).join(', ')}.`,
+          'NetworkInUse',
+        );
       }
       for (const s of [...this.subnets.values()].filter((x) => x.networkId === n.id)) {
         this.subnets.delete(s.id);
@@ -462,7 +471,7 @@ export class NeutronSim implements RegionalService {
       const projectId = this.targetProject(auth, body);
       const cidrText = String(body.cidr ?? '');
       const cidr = parseCidr(cidrText);
-      if (!cidr) throw fail(Q, 400, `Invalid input for cidr. Reason: '${cidrText}' is not a valid IP subnet.`, 'HTTPBadRequest');
+      if (!cidr) throw fail(Q, 400, `Invalid input for operation: ${cidrText} is not in a CIDR format.`, 'InvalidInput');
       const ipVersion = body.ip_version;
       if (ipVersion !== 4 && ipVersion !== 6) throw fail(Q, 400, `Invalid input for ip_version. Reason: ${String(ipVersion)} is not in [4, 6].`, 'HTTPBadRequest');
       if (ipVersion !== cidr.version) throw fail(Q, 400, 'Invalid input for operation: Cidr and ip_version do not match.', 'InvalidInput');
@@ -546,7 +555,7 @@ export class NeutronSim implements RegionalService {
     r.add('DELETE', `${v}/ports/:id`, (req, p) => {
       const port = this.get(this.ports, p.id ?? '', authOf(req), 'PortNotFound', 'Port');
       if (port.deviceOwner === 'network:router_interface' || port.deviceOwner === 'network:router_gateway') {
-        throw fail(Q, 409, `Port ${port.id} cannot be deleted directly via the port API: has device owner ${port.deviceOwner}.`, 'L3PortInUse');
+        throw fail(Q, 409, `Port ${port.id} cannot be deleted directly via the port API: has device owner ${port.deviceOwner}.`, 'ServicePortInUse');
       }
       this.removePort(port);
       return { status: 204 };
@@ -592,8 +601,9 @@ export class NeutronSim implements RegionalService {
     });
     r.add('DELETE', `${v}/routers/:id`, (req, p) => {
       const router = this.get(this.routers, p.id ?? '', authOf(req), 'RouterNotFound', 'Router');
-      if ([...this.ports.values()].some((x) => x.deviceId === router.id && x.deviceOwner === 'network:router_interface')) {
-        throw fail(Q, 409, `Router ${router.id} still has ports`, 'RouterInUse');
+      const attached = [...this.ports.values()].filter((x) => x.deviceId === router.id && x.deviceOwner === 'network:router_interface');
+      if (attached.length > 0) {
+        throw fail(Q, 409, `Router ${router.id} has ports still attached: ${attached.map((x) => x.id).join(', ')}`, 'RouterInUse');
       }
       setGateway(router, undefined, authOf(req));
       this.routers.delete(router.id);
@@ -603,7 +613,6 @@ export class NeutronSim implements RegionalService {
     const interfaceJson = (router: RouterRec, port: PortRec, subnet: SubnetRec) => ({
       id: router.id,
       tenant_id: router.projectId,
-      project_id: router.projectId,
       port_id: port.id,
       network_id: subnet.networkId,
       subnet_id: subnet.id,

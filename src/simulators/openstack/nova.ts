@@ -146,8 +146,22 @@ export class NovaSim implements RegionalService {
       locked: false,
       description: null,
       tags: [],
-      security_groups: [],
       'os-extended-volumes:volumes_attached': [],
+      'OS-EXT-SRV-ATTR:host': building ? null : 'sim-compute',
+      'OS-EXT-SRV-ATTR:hostname': s.name,
+      'OS-EXT-SRV-ATTR:hypervisor_hostname': building ? null : 'sim-compute',
+      'OS-EXT-SRV-ATTR:instance_name': `instance-${s.id.slice(0, 8)}`,
+      'OS-EXT-SRV-ATTR:kernel_id': '',
+      'OS-EXT-SRV-ATTR:launch_index': 0,
+      'OS-EXT-SRV-ATTR:ramdisk_id': '',
+      'OS-EXT-SRV-ATTR:reservation_id': `r-${s.id.slice(0, 8)}`,
+      'OS-EXT-SRV-ATTR:root_device_name': building ? null : '/dev/vda',
+      'OS-EXT-SRV-ATTR:user_data': null,
+      host_status: building ? '' : 'UP',
+      locked_reason: null,
+      progress: 0,
+      server_groups: [],
+      trusted_image_certificates: null,
     };
   }
 
@@ -405,7 +419,7 @@ export class NovaSim implements RegionalService {
       const flavor = this.flavors.get(flavorRef);
       if (!flavor) throw fail(N, 400, `Flavor ${flavorRef} could not be found.`);
       const imageRef = String(body.imageRef ?? '');
-      if (imageRef !== SIM_IMAGE_ID) throw fail(N, 400, `Image ${imageRef} could not be found.`);
+      if (imageRef !== SIM_IMAGE_ID) throw fail(N, 400, 'Can not find requested image');
       for (const key of isDict(body.metadata) ? Object.keys(body.metadata) : []) {
         if (!/^[a-zA-Z0-9-_:. ]{1,255}$/.test(key)) {
           throw fail(N, 400, `Invalid input for field/attribute metadata. Value: ${JSON.stringify(body.metadata)}. '${key}' does not match any of the regexes: '^[a-zA-Z0-9-_:. ]{1,255}$'`);
@@ -420,7 +434,8 @@ export class NovaSim implements RegionalService {
         ['cores', flavor.vcpus],
         ['ram', flavor.ram],
       ];
-      const overs = requested.filter(([k, n]) => limits[k] !== -1 && used[k] + n > limits[k]);
+      // Nova names the exceeded resources in alphabetical order.
+      const overs = requested.filter(([k, n]) => limits[k] !== -1 && used[k] + n > limits[k]).sort(([a], [b]) => a.localeCompare(b));
       if (overs.length > 0) {
         const keys = overs.map(([k]) => k).join(', ');
         throw fail(
@@ -430,7 +445,9 @@ export class NovaSim implements RegionalService {
         );
       }
       const now = this.now();
-      const s: ServerRec = { id: uuid(), name, projectId, userId: auth.userId, flavor, imageId: imageRef, metadata, createdAt: now, launchedAt: now + this.buildMs, deletedAt: undefined };
+      // Nova stores launch and termination times with whole seconds (MySQL DATETIME).
+      const launchedAt = Math.floor((now + this.buildMs) / 1000) * 1000;
+      const s: ServerRec = { id: uuid(), name, projectId, userId: auth.userId, flavor, imageId: imageRef, metadata, createdAt: now, launchedAt, deletedAt: undefined };
       this.servers.set(s.id, s);
       return {
         status: 202,
@@ -447,7 +464,7 @@ export class NovaSim implements RegionalService {
       const now = this.now();
       // A server deleted while building never launched: it leaves no usage behind.
       if (now < s.launchedAt) this.servers.delete(s.id);
-      else s.deletedAt = now;
+      else s.deletedAt = Math.floor(now / 1000) * 1000;
       return { status: 204 };
     });
   }
