@@ -67,6 +67,26 @@ describe('Keystone session', () => {
     }
   });
 
+  test('no credential or token reaches the request log or an error', async () => {
+    const lines: string[] = [];
+    const logger = { debug: (fields: Record<string, unknown>, message: string) => void lines.push(`${message} ${JSON.stringify(fields)}`) };
+    const clients = OpenStackClients.fromCloudsYaml(sim.cloudsYaml('c'), 'c', { clock: () => clock.now(), registry: new Registry(), logger });
+    const wrong = OpenStackClients.fromCloudsYaml(sim.cloudsYaml('c').replace(sim.adminPassword, 'Wrong-Pass-Word-1'), 'c', { registry: new Registry(), logger });
+    try {
+      const token = await clients.session.token();
+      await clients.compute.getLimits();
+      await clients.network.getNetwork('missing').catch(() => undefined);
+      const error = await wrong.identity.listDomains().catch((e: unknown) => e);
+      const everything = lines.join('\n') + String(error) + JSON.stringify(error);
+      expect(lines.length).toBeGreaterThanOrEqual(4);
+      expect(lines.some((l) => l.includes('"requestId":"req-'))).toBe(true);
+      for (const secret of [sim.adminPassword, 'Wrong-Pass-Word-1', token.value]) expect(everything).not.toContain(secret);
+    } finally {
+      clients.close();
+      wrong.close();
+    }
+  });
+
   test('endpoint selection by type alias, interface and region', () => {
     const catalog = [
       {
