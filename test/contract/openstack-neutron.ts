@@ -185,6 +185,9 @@ export function registerNeutronContract(ctx: ContractContext): void {
       await expectBackendError(net.updateQuota(project.id, { no_such_resource: 1 } as unknown as { network: number }), 'BadRequest');
       await net.deleteQuota(project.id);
       expect(await net.getQuota(project.id)).toEqual(defaults);
+      await net.deleteQuota(project.id); // already at the defaults: Neutron's 404 is absorbed
+      const raw = await expectBackendError(ctx.admin().session.request('network', 'neutron', { method: 'DELETE', path: `/v2.0/quotas/${project.id}` }), 'NotFound');
+      expect(raw.serviceType).toBe('TenantQuotaNotFound');
     });
   });
 }

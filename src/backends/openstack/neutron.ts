@@ -1,3 +1,4 @@
+import { BackendError } from '../http/index.js';
 import { ServiceClient } from './service.js';
 import type { KeystoneSession } from './session.js';
 
@@ -296,7 +297,13 @@ export class NetworkClient extends ServiceClient {
   updateQuota(projectId: string, update: Partial<NeutronQuota>): Promise<NeutronQuota> {
     return this.json({ method: 'PUT', path: `/v2.0/quotas/${enc(projectId)}`, json: { quota: update } }, 'quota');
   }
+  /** Resets a project's quotas to the defaults; a project already at the defaults is fine. */
   async deleteQuota(projectId: string): Promise<void> {
-    await this.call({ method: 'DELETE', path: `/v2.0/quotas/${enc(projectId)}` });
+    try {
+      await this.call({ method: 'DELETE', path: `/v2.0/quotas/${enc(projectId)}` });
+    } catch (error) {
+      // Neutron answers 404 TenantQuotaNotFound when the project has no quota of its own.
+      if (!(error instanceof BackendError && error.serviceType === 'TenantQuotaNotFound')) throw error;
+    }
   }
 }

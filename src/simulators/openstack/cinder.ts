@@ -579,7 +579,6 @@ export class CinderSim implements RegionalService {
     r.add('PUT', `${base}/os-quota-sets/:id`, (req, p) => {
       this.requireAdmin(authOf(req), 'volume_extension:quotas:update');
       const id = p.id ?? '';
-      if (!this.ctx.keystone.projectExists(id)) throw fail(C, 400, `Invalid input received: Project ID ${id} is not a valid project.`);
       const body = member(C, req.body, 'quota_set');
       const limits = this.limitsOf(id);
       const update: Record<string, number> = {};

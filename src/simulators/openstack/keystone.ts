@@ -841,19 +841,19 @@ export class KeystoneSim {
     r.add('GET', `${base}/mappings/:id`, (req, p) => {
       this.requireAdmin(req, 'get_mapping');
       const m = this.mappings.get(p.id ?? '');
-      if (!m) throw fail(E, 404, `Could not find Mapping: ${p.id}.`);
+      if (!m) throw fail(E, 404, `Could not find mapping: ${p.id}.`);
       return { status: 200, body: { mapping: mappingJson(req, m) } };
     });
     r.add('PATCH', `${base}/mappings/:id`, (req, p) => {
       this.requireAdmin(req, 'update_mapping');
       const m = this.mappings.get(p.id ?? '');
-      if (!m) throw fail(E, 404, `Could not find Mapping: ${p.id}.`);
+      if (!m) throw fail(E, 404, `Could not find mapping: ${p.id}.`);
       m.rules = validRules(member(E, req.body, 'mapping'));
       return { status: 200, body: { mapping: mappingJson(req, m) } };
     });
     r.add('DELETE', `${base}/mappings/:id`, (req, p) => {
       this.requireAdmin(req, 'delete_mapping');
-      if (!this.mappings.delete(p.id ?? '')) throw fail(E, 404, `Could not find Mapping: ${p.id}.`);
+      if (!this.mappings.delete(p.id ?? '')) throw fail(E, 404, `Could not find mapping: ${p.id}.`);
       return { status: 204 };
     });
 
@@ -878,7 +878,7 @@ export class KeystoneSim {
       needIdp(p);
       const body = member(E, req.body, 'protocol');
       const mappingId = String(body.mapping_id ?? '');
-      if (!this.mappings.has(mappingId)) throw fail(E, 400, `Could not find Mapping: ${mappingId}.`);
+      if (!this.mappings.has(mappingId)) throw fail(E, 400, `Could not find mapping: ${mappingId}.`);
       if (this.protocols.has(protoKey(p))) throw fail(E, 409, 'Conflict occurred attempting to store federation_protocol - Duplicate entry.');
       const x = { id: p.id ?? '', idp: p.idp ?? '', mapping_id: mappingId };
       this.protocols.set(protoKey(p), x);
@@ -895,7 +895,7 @@ export class KeystoneSim {
       const x = this.protocols.get(protoKey(p));
       if (!x) throw fail(E, 404, `Could not find federated protocol ${p.id} for Identity Provider: ${p.idp}.`);
       const mappingId = String(member(E, req.body, 'protocol').mapping_id ?? '');
-      if (!this.mappings.has(mappingId)) throw fail(E, 400, `Could not find Mapping: ${mappingId}.`);
+      if (!this.mappings.has(mappingId)) throw fail(E, 400, `Could not find mapping: ${mappingId}.`);
       x.mapping_id = mappingId;
       return { status: 200, body: { protocol: protoJson(req, x) } };
     });

@@ -358,7 +358,12 @@ export class NeutronSim implements RegionalService {
 
   private get<T extends Base>(map: Map<string, T>, id: string, auth: AuthContext, type: string, what: string): T {
     const item = map.get(id);
-    if (!item || !this.visible(auth, item, (item as unknown as { external?: boolean }).external === true)) throw fail(Q, 404, `${what} ${id} could not be found.`, type);
+    if (!item || !this.visible(auth, item, (item as unknown as { external?: boolean }).external === true)) {
+      // Neutron's own wording differs per resource.
+      const message =
+        type === 'SecurityGroupNotFound' ? `Security group ${id} does not exist` : type === 'RouterNotFound' ? `Router ${id} could not be found` : `${what} ${id} could not be found.`;
+      throw fail(Q, 404, message, type);
+    }
     return item;
   }
 
@@ -771,7 +776,8 @@ export class NeutronSim implements RegionalService {
     });
     r.add('DELETE', `${v}/quotas/:id`, (req, p) => {
       requireAdmin(req);
-      this.quotas.delete(p.id ?? '');
+      // Neutron answers 404 when the project has no quota of its own (already the defaults).
+      if (!this.quotas.delete(p.id ?? '')) throw fail(Q, 404, `Quota for tenant ${p.id} could not be found.`, 'TenantQuotaNotFound');
       return { status: 204 };
     });
   }
