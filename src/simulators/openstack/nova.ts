@@ -422,7 +422,8 @@ export class NovaSim implements RegionalService {
       if (imageRef !== SIM_IMAGE_ID) throw fail(N, 400, 'Can not find requested image');
       for (const key of isDict(body.metadata) ? Object.keys(body.metadata) : []) {
         if (!/^[a-zA-Z0-9-_:. ]{1,255}$/.test(key)) {
-          throw fail(N, 400, `Invalid input for field/attribute metadata. Value: ${JSON.stringify(body.metadata)}. '${key}' does not match any of the regexes: '^[a-zA-Z0-9-_:. ]{1,255}$'`);
+          const shown = Object.entries(body.metadata as Record<string, unknown>).map(([k, v]) => `'${k}': '${String(v)}'`).join(', ');
+          throw fail(N, 400, `Invalid input for field/attribute metadata. Value: {${shown}}. '${key}' does not match any of the regexes: '^[a-zA-Z0-9-_:. ]{1,255}$'`);
         }
       }
       const metadata = isDict(body.metadata) ? (Object.fromEntries(Object.entries(body.metadata).map(([k, v]) => [k, String(v)])) as Record<string, string>) : {};
