@@ -126,6 +126,22 @@ describe('HttpClient', () => {
     }
   });
 
+  test('a request cancelled by the caller is not retried and is not a backend error', async () => {
+    const srv = await serve([() => undefined]);
+    const { c } = client(new Registry());
+    try {
+      const controller = new AbortController();
+      const pending = c.request({ method: 'GET', url: `${srv.url}/x`, signal: controller.signal, timeoutMs: 10_000 });
+      setTimeout(() => controller.abort(), 20);
+      await expect(pending).rejects.toThrow(/cancelled/);
+      await expect(pending).rejects.not.toBeInstanceOf(BackendError);
+      expect(srv.hits()).toBe(1);
+    } finally {
+      c.close();
+      await srv.close();
+    }
+  });
+
   test.each([
     [404, { itemNotFound: { code: 404, message: 'Volume v1 could not be found.' } }, 'NotFound', 'Volume v1 could not be found.'],
     [413, { overLimit: { code: 413, message: 'VolumeLimitExceeded: Maximum number of volumes allowed (1) exceeded', retryAfter: '0' } }, 'OverQuota', 'VolumeLimitExceeded: Maximum number of volumes allowed (1) exceeded'],

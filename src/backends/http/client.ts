@@ -15,6 +15,8 @@ export interface HttpRequest {
   /** Whether the request may be repeated safely. Defaults to true for GET, HEAD, PUT and DELETE. */
   idempotent?: boolean;
   timeoutMs?: number;
+  /** Cancels the request (for example on shutdown); a cancelled request is never retried. */
+  signal?: AbortSignal;
 }
 
 export interface HttpResponse {
@@ -86,6 +88,14 @@ function headerValue(v: string | string[] | undefined): string | undefined {
   return Array.isArray(v) ? v[0] : v;
 }
 
+/** The caller cancelled the request through its AbortSignal. */
+export class CancelledError extends Error {
+  constructor(service: string, method: string, path: string) {
+    super(`${service} ${method} ${path}: cancelled`);
+    this.name = 'CancelledError';
+  }
+}
+
 class AttemptFailure extends Error {
   constructor(
     readonly code: 'timeout' | 'connection',
@@ -146,7 +156,7 @@ export class HttpClient {
       const started = this.now();
       let failure: BackendError;
       try {
-        const raw = await this.attempt(req.method, url, headers, body, timeoutMs);
+        const raw = await this.attempt(req.method, url, headers, body, timeoutMs, req.signal);
         this.observe(req.method, String(raw.status), started);
         const requestId = this.requestId(raw.headers);
         const parsed = parseJson(raw.body);
@@ -191,12 +201,22 @@ export class HttpClient {
     if (this.ownsTransport) this.transport.close();
   }
 
-  private async attempt(method: string, url: URL, headers: Record<string, string>, body: string | undefined, timeoutMs: number) {
-    const signal = AbortSignal.timeout(timeoutMs);
+  private async attempt(
+    method: string,
+    url: URL,
+    headers: Record<string, string>,
+    body: string | undefined,
+    timeoutMs: number,
+    cancel: AbortSignal | undefined,
+  ) {
+    if (cancel?.aborted) throw new CancelledError(this.service, method, url.pathname);
+    const timeout = AbortSignal.timeout(timeoutMs);
+    const signal = cancel ? AbortSignal.any([timeout, cancel]) : timeout;
     try {
       return await this.transport.send({ method, url, headers, ...(body !== undefined ? { body } : {}), signal });
     } catch (error) {
-      if (signal.aborted) throw new AttemptFailure('timeout', `no response within ${timeoutMs} ms`);
+      if (cancel?.aborted) throw new CancelledError(this.service, method, url.pathname);
+      if (timeout.aborted) throw new AttemptFailure('timeout', `no response within ${timeoutMs} ms`);
       const code = (error as { code?: unknown }).code;
       const text = error instanceof Error ? error.message : String(error);
       throw new AttemptFailure('connection', `connection error${typeof code === 'string' ? ` ${code}` : ''}: ${text}`);

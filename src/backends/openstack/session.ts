@@ -69,6 +69,7 @@ export interface ServiceRequest {
   headers?: Record<string, string>;
   idempotent?: boolean;
   timeoutMs?: number;
+  signal?: AbortSignal;
 }
 
 type Scope = CloudConfig['scope'] | { kind: 'project'; project: NameOrId & { domain?: NameOrId } };
@@ -186,6 +187,7 @@ export class KeystoneSession {
           ...(req.json !== undefined ? { json: req.json } : {}),
           ...(req.idempotent !== undefined ? { idempotent: req.idempotent } : {}),
           ...(req.timeoutMs !== undefined ? { timeoutMs: req.timeoutMs } : {}),
+          ...(req.signal ? { signal: req.signal } : {}),
         });
       } catch (error) {
         if (error instanceof BackendError && error.kind === 'Unauthorized' && attempt === 0) {
