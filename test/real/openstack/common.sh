@@ -62,7 +62,8 @@ phase_end() { printf 'phase %-18s %6s s\n' "$PHASE_NAME" "$(elapsed "$PHASE_T")"
 # fail_log NAME FILE: report a failure with the tail of the log that explains it, exit non-zero.
 fail_log() {
   echo "openstack up: FAILED at $1 (phase ${PHASE_NAME:-?}); last lines of $2:" >&2
-  tail -n 40 "$2" >&2 || true
+  # uwsgi repeats one line per failed request; the start-up error above them is what matters.
+  grep -v -E '^\[pid: |no python application found' "$2" | tail -n 40 >&2 || true
   exit 1
 }
 
@@ -99,7 +100,7 @@ start_uwsgi() {
   start_daemon "$name" env \
     OS_KEYSTONE_CONFIG_DIR="$STATE/etc/keystone" OS_KEYSTONE_CONFIG_FILES=keystone.conf \
     OS_PLACEMENT_CONFIG_DIR="$STATE/etc/placement" \
-    OS_NOVA_CONFIG_DIR="$STATE/etc/nova" OS_NOVA_CONFIG_FILES=nova.conf \
+    OS_NOVA_CONFIG_DIR="$STATE/etc/nova" \
     OS_GLANCE_CONFIG_DIR="$STATE/etc/glance" \
     /usr/bin/uwsgi --plugins python3 --http-socket "127.0.0.1:$port" --wsgi-file "$wsgi" \
     --master --die-on-term --no-orphans --enable-threads --lazy-apps --processes "$processes" \

@@ -78,7 +78,8 @@ def one(items, what):
 
 
 def ensure(api, collection, key, name, body, query=None):
-    found = one(api.get("%s?name=%s%s" % (collection, name, query or ""))[collection],
+    plural = collection.rsplit("/", 1)[-1]
+    found = one(api.get("%s?name=%s%s" % (collection, name, query or ""))[plural],
                 "%s %s" % (key, name))
     if found:
         return found
