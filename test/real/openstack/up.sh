@@ -109,8 +109,17 @@ done
 phase_end db-sync
 
 # ---------------------------------------------------------------------------------------------
-phase_begin start-apis
+# Everything but nova-compute starts at once: the workers need only MariaDB and RabbitMQ, and
+# their start-up overlaps the APIs'. nova-compute waits for its service user (registration),
+# otherwise its first resource-provider update fails and the next comes a minute later.
+phase_begin start-services
+wait_tcp rabbitmq 5672 120
+START_UTC=$(date -u '+%Y-%m-%d %H:%M:%S')
 start_uwsgi keystone 5000 2 /usr/bin/keystone-wsgi-public
+start_eventlet nova-conductor nova.cmd.conductor "$STATE/etc/nova/nova.conf"
+start_eventlet nova-scheduler nova.cmd.scheduler "$STATE/etc/nova/nova.conf"
+start_eventlet cinder-scheduler cinder.cmd.scheduler "$STATE/etc/cinder/cinder.conf"
+start_eventlet cinder-volume cinder.cmd.volume "$STATE/etc/cinder/cinder.conf"
 start_uwsgi placement-api 8778 1 /usr/bin/placement-api
 start_uwsgi nova-api 8774 2 /usr/bin/nova-api-wsgi
 start_uwsgi cinder-api 8776 1 /usr/bin/cinder-wsgi --pyargv "--config-file $STATE/etc/cinder/cinder.conf"
@@ -118,23 +127,18 @@ start_uwsgi neutron-server 9696 1 /usr/bin/neutron-api \
   --pyargv "--config-file $STATE/etc/neutron/neutron.conf --config-file $STATE/etc/neutron/ml2_conf.ini"
 start_uwsgi glance-api 9292 1 /usr/bin/glance-wsgi-api
 wait_http keystone "$KEYSTONE_URL/v3" 120
-phase_end start-apis
+phase_end start-services
 
 # ---------------------------------------------------------------------------------------------
+# Registration runs again only when provision.py changed since the last successful run.
 phase_begin register
-"$PY" "$HERE/provision.py" register > "$LOG/register.log" 2>&1 || fail_log register "$LOG/register.log"
-phase_end register
-
-# ---------------------------------------------------------------------------------------------
-phase_begin start-workers
-wait_tcp rabbitmq 5672 120
-START_UTC=$(date -u '+%Y-%m-%d %H:%M:%S')
-start_eventlet nova-conductor nova.cmd.conductor "$STATE/etc/nova/nova.conf"
-start_eventlet nova-scheduler nova.cmd.scheduler "$STATE/etc/nova/nova.conf"
+register_stamp=$(sha256sum "$HERE/provision.py" | cut -c1-16)
+if [ "$(cat "$STATE/markers/registered" 2> /dev/null)" != "$register_stamp" ]; then
+  "$PY" "$HERE/provision.py" register > "$LOG/register.log" 2>&1 || fail_log register "$LOG/register.log"
+  echo "$register_stamp" > "$STATE/markers/registered"
+fi
 start_eventlet nova-compute nova.cmd.compute "$STATE/etc/nova/nova.conf"
-start_eventlet cinder-scheduler cinder.cmd.scheduler "$STATE/etc/cinder/cinder.conf"
-start_eventlet cinder-volume cinder.cmd.volume "$STATE/etc/cinder/cinder.conf"
-phase_end start-workers
+phase_end register
 
 # ---------------------------------------------------------------------------------------------
 phase_begin wait-ready
@@ -154,9 +158,9 @@ wait_for "nova-compute (compute node record)" 180 mysql_has_row \
   "SELECT 1 FROM nova.compute_nodes WHERE host='$SERVICE_HOST' AND deleted=0"
 "$PY" /usr/bin/nova-manage --config-file "$STATE/etc/nova/nova.conf" cell_v2 discover_hosts \
   > "$LOG/discover-hosts.log" 2>&1 || fail_log discover-hosts "$LOG/discover-hosts.log"
-wait_for "nova host mapping" 30 mysql_has_row \
+wait_for "nova-compute (host mapping)" 30 mysql_has_row \
   "SELECT 1 FROM nova_api.host_mappings WHERE host='$SERVICE_HOST'"
-wait_for "placement inventory" 180 mysql_has_row \
+wait_for "nova-compute (placement inventory)" 180 mysql_has_row \
   "SELECT 1 FROM placement.inventories i JOIN placement.resource_providers r ON r.id=i.resource_provider_id WHERE i.resource_class_id=0"
 phase_end wait-ready
 
