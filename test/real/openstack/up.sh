@@ -109,15 +109,14 @@ done
 phase_end db-sync
 
 # ---------------------------------------------------------------------------------------------
-# Everything but nova-compute starts at once: the workers need only MariaDB and RabbitMQ, and
-# their start-up overlaps the APIs'. nova-compute waits for its service user (registration),
-# otherwise its first resource-provider update fails and the next comes a minute later.
+# The APIs and the Cinder workers start at once (the workers need only MariaDB and RabbitMQ).
+# The Nova workers wait for their service user (registration): nova-conductor exits when its
+# start-up call to Placement gets 401, and nova-compute's first resource-provider update would
+# fail, with the next one a minute later.
 phase_begin start-services
 wait_tcp rabbitmq 5672 120
 START_UTC=$(date -u '+%Y-%m-%d %H:%M:%S')
 start_uwsgi keystone 5000 2 /usr/bin/keystone-wsgi-public
-start_eventlet nova-conductor nova.cmd.conductor "$STATE/etc/nova/nova.conf"
-start_eventlet nova-scheduler nova.cmd.scheduler "$STATE/etc/nova/nova.conf"
 start_eventlet cinder-scheduler cinder.cmd.scheduler "$STATE/etc/cinder/cinder.conf"
 start_eventlet cinder-volume cinder.cmd.volume "$STATE/etc/cinder/cinder.conf"
 start_uwsgi placement-api 8778 1 /usr/bin/placement-api
@@ -137,6 +136,8 @@ if [ "$(cat "$STATE/markers/registered" 2> /dev/null)" != "$register_stamp" ]; t
   "$PY" "$HERE/provision.py" register > "$LOG/register.log" 2>&1 || fail_log register "$LOG/register.log"
   echo "$register_stamp" > "$STATE/markers/registered"
 fi
+start_eventlet nova-conductor nova.cmd.conductor "$STATE/etc/nova/nova.conf"
+start_eventlet nova-scheduler nova.cmd.scheduler "$STATE/etc/nova/nova.conf"
 start_eventlet nova-compute nova.cmd.compute "$STATE/etc/nova/nova.conf"
 phase_end register
 
