@@ -41,6 +41,13 @@ stop_group() {
   sleep 0.5
 }
 
+ALL_SIDS=()
+for f in "$PIDS"/*.pid; do
+  [ -e "$f" ] || continue
+  pid=$(cat "$f")
+  if pid_alive "$pid"; then ALL_SIDS+=("$pid"); fi
+done
+
 if [ -d "$PIDS" ]; then
   stop_group 5 nova-compute nova-scheduler nova-conductor cinder-volume cinder-scheduler \
     nova-api cinder-api neutron-server glance-api placement-api keystone
@@ -57,11 +64,13 @@ if [ -d "$PIDS" ]; then
   stop_group 30 mariadb
 fi
 
-# Verify: nothing of ours may survive.
-left=$(pgrep -f -- "$STATE/" 2> /dev/null || true)
+# Verify: no process of any session we started may survive.
+left=""
+for pid in "${ALL_SIDS[@]}"; do left="$left $(session_members "$pid")"; done
+left=$(echo $left)
 if [ -n "$left" ]; then
   echo "openstack down: processes still running:" >&2
-  ps -o pid,sid,cmd -p "$(echo "$left" | paste -sd,)" >&2 || true
+  ps -o pid,sid,cmd -p "${left// /,}" >&2 || true
   exit 1
 fi
 
