@@ -48,7 +48,7 @@ load_secrets() {
   . "$STATE/secrets"
   export ADMIN_PASSWORD SERVICE_PASSWORD DB_PASSWORD CINDER_FIXED_KEY
 }
-load_secrets
+[ "${SKIP_SECRETS:-0}" = 1 ] || load_secrets
 
 db_url() { echo "mysql+pymysql://openstack:$DB_PASSWORD@127.0.0.1:3306/$1?charset=utf8"; }
 

@@ -6,6 +6,7 @@
 set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=common.sh
+SKIP_SECRETS=1 # stopping needs no credentials, and must not create a state dir
 . "$HERE/common.sh"
 
 PURGE=0
