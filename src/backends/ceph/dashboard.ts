@@ -14,7 +14,7 @@ import type {
   RbdMirrorPoolMode,
   RbdNamespace,
 } from './dashboard-types.js';
-import { BackendError, BadRequestError, NotFoundError, TaskFailedError, TimeoutError, UnauthorizedError, UnsupportedError } from './errors.js';
+import { BackendError, BadRequestError, ConflictError, NotFoundError, UnavailableError, TaskFailedError, TimeoutError, UnauthorizedError, UnsupportedError } from './errors.js';
 import { assertRbdName, formatImageSpec, type ImageSpec } from './image-spec.js';
 import { HttpTransport, type HttpMethod, type QueryValue, type TransportLogger, type TransportResponse } from './transport.js';
 
@@ -318,11 +318,27 @@ export class CephDashboardClient {
     }
   }
 
-  /** Deletes an empty namespace; ConflictError while it holds images. */
+  /**
+   * Deletes an empty namespace; ConflictError while it holds images. The dashboard checks for
+   * images through its 30 s name cache and, when that misses new images, librbd's refusal surfaces
+   * as a bare 500: the client then checks whether the namespace still exists.
+   */
   async deleteNamespace(pool: string, namespace: string): Promise<void> {
     assertRbdName('pool', pool);
     assertRbdName('namespace', namespace);
-    await this.call('DELETE', `/api/block/pool/${encodeURIComponent(pool)}/namespace/${encodeURIComponent(namespace)}`);
+    const path = `/api/block/pool/${encodeURIComponent(pool)}/namespace/${encodeURIComponent(namespace)}`;
+    try {
+      await this.call('DELETE', path);
+    } catch (error) {
+      if (!(error instanceof UnavailableError) || error.status !== 500) throw error;
+      const stillThere = (await this.listNamespaces(pool)).some((entry) => entry.namespace === namespace);
+      if (!stillThere) throw error;
+      throw new ConflictError(
+        `ceph-dashboard DELETE ${path}: namespace ${pool}/${namespace} could not be removed; it still holds images`,
+        { service: 'ceph-dashboard', method: 'DELETE', path, status: 500, ...(error.requestId ? { requestId: error.requestId } : {}), backendCode: 'namespace_contains_images' },
+        { cause: error },
+      );
+    }
   }
 
   // --- RBD images -------------------------------------------------------------------------------

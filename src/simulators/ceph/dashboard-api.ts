@@ -399,7 +399,12 @@ export class DashboardApi {
       if (length === 5 && method === 'DELETE' && namespace !== undefined) {
         const images = pool.namespaces.get(namespace);
         if (!images) throw internalError();
-        if (images.size > 0) throw new SimHttpError(400, { detail: 'Namespace contains images which must be deleted first', code: 'namespace_contains_images', component: 'rbd' });
+        // The dashboard checks through its cached names (skipping deleted images); librbd refuses
+        // the removal of a namespace that still holds images, which surfaces as a bare 500.
+        if (this.cachedRefs(pool, namespace).some((name) => images.has(name))) {
+          throw new SimHttpError(400, { detail: 'Namespace contains images which must be deleted first', code: 'namespace_contains_images', component: 'rbd' });
+        }
+        if (images.size > 0) throw internalError();
         pool.namespaces.delete(namespace);
         return { status: 204 };
       }
