@@ -192,7 +192,9 @@ export class HttpTransport {
       });
       text = await response.text();
     } catch (error) {
-      const timedOut = error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError');
+      // Checked by name: the abort reason is a DOMException, which may come from another realm.
+      const errorName = typeof error === 'object' && error !== null ? (error as { name?: unknown }).name : undefined;
+      const timedOut = errorName === 'TimeoutError' || errorName === 'AbortError';
       observe(timedOut ? 'timeout' : 'network');
       this.logger?.debug({ ...details, outcome: timedOut ? 'timeout' : 'network' }, 'backend call failed');
       if (timedOut) throw new TimeoutError(`${this.service} ${request.method} ${url.pathname} timed out after ${timeoutMs} ms`, details, { cause: error });
