@@ -113,6 +113,14 @@ describe('CephDashboardClient against the simulator', () => {
     expect(everything).not.toMatch(/eyJ[\w-]+\.[\w-]+/);
   });
 
+  it('refuses negative or fractional quotas before sending them', async () => {
+    sim = await startCephSimulator();
+    const client = new CephDashboardClient({ url: sim.dashboardUrl, username: sim.dashboardUser, password: sim.dashboardPassword });
+    await expect(client.setPoolQuota('rbd', { maxBytes: 2 << 30 })).rejects.toThrow(RangeError);
+    await expect(client.createPool({ name: 'p', quotaMaxObjects: 1.5 })).rejects.toThrow(/non-negative integer/);
+    expect(sim.dashboard.counts.get('PUT /api/pool/rbd')).toBeUndefined();
+  });
+
   it('sums the used bytes of an agency namespace and leaves other namespaces out', async () => {
     sim = await startCephSimulator({ imageListCacheTtlMs: 0 });
     const client = new CephDashboardClient({ url: sim.dashboardUrl, username: sim.dashboardUser, password: sim.dashboardPassword });

@@ -95,6 +95,14 @@ describe('simulated dashboard wire format', () => {
     expect(sized.status).toBe(400);
     expect(await sized.json()).toMatchObject({ code: '1', component: 'pool' });
 
+    const negative = await fetch(`${sim.dashboardUrl}/api/pool/rbd`, { method: 'PUT', headers, body: JSON.stringify({ quota_max_bytes: -5 }) });
+    expect(negative.status).toBe(400);
+    expect(await negative.json()).toEqual({
+      detail: "[errno -22] error parsing value '-5': strict_iecstrtoll: value should not be negative",
+      code: 'SendCommandError',
+      component: null,
+    });
+
     const list = async (): Promise<number> => {
       const response = await fetch(`${sim?.dashboardUrl}/api/block/image?pool_name=rbd&limit=-1`, { headers: { ...headers, accept: V2 } });
       return Number(response.headers.get('x-total-count'));

@@ -260,6 +260,8 @@ export class CephDashboardClient {
   /** Creates a replicated pool. Ceph treats creating an existing pool as success (and applies the quota). */
   async createPool(request: PoolCreate): Promise<void> {
     assertRbdName('pool', request.name);
+    assertQuota('quotaMaxBytes', request.quotaMaxBytes);
+    assertQuota('quotaMaxObjects', request.quotaMaxObjects);
     await this.callTask('POST', '/api/pool', {
       json: {
         pool: request.name,
@@ -277,6 +279,8 @@ export class CephDashboardClient {
   /** Sets the pool quota; 0 removes a limit. */
   async setPoolQuota(name: string, quota: PoolQuota): Promise<void> {
     assertRbdName('pool', name);
+    assertQuota('maxBytes', quota.maxBytes);
+    assertQuota('maxObjects', quota.maxObjects);
     const json: Record<string, number> = {};
     if (quota.maxBytes !== undefined) json['quota_max_bytes'] = quota.maxBytes;
     if (quota.maxObjects !== undefined) json['quota_max_objects'] = quota.maxObjects;
@@ -604,6 +608,13 @@ function imagePath(spec: ImageSpec): string {
   if (spec.namespace) assertRbdName('namespace', spec.namespace);
   assertRbdName('image', spec.name);
   return `/api/block/image/${encodeURIComponent(formatImageSpec(spec))}`;
+}
+
+/** Ceph parses quotas as non-negative integers (0 = no limit). */
+function assertQuota(field: string, value: number | undefined): void {
+  if (value !== undefined && (!Number.isSafeInteger(value) || value < 0)) {
+    throw new RangeError(`${field} must be a non-negative integer (0 for no limit), got ${value}`);
+  }
 }
 
 function notFound(message: string, path: string): NotFoundError {

@@ -285,8 +285,21 @@ export class DashboardApi {
       if (updateExisting) for (const app of pool.applications) if (!wanted.has(app)) pool.applications.delete(app);
       for (const app of wanted) pool.applications.add(app);
     }
-    if (body['quota_max_bytes'] !== undefined && body['quota_max_bytes'] !== null) pool.quotaMaxBytes = Number(body['quota_max_bytes']);
-    if (body['quota_max_objects'] !== undefined && body['quota_max_objects'] !== null) pool.quotaMaxObjects = Number(body['quota_max_objects']);
+    // `osd pool set-quota` parses with strict_iecstrtoll (bytes) / strict_sistrtoll (objects).
+    for (const [field, parser] of [['quota_max_objects', 'strict_sistrtoll'], ['quota_max_bytes', 'strict_iecstrtoll']] as const) {
+      const value = body[field];
+      if (value === undefined || value === null) continue;
+      const parsed = Number(value);
+      if (!Number.isInteger(parsed) || parsed < 0) {
+        throw new SimHttpError(400, {
+          detail: `[errno -22] error parsing value '${String(value)}': ${parser}: ${parsed < 0 ? 'value should not be negative' : 'expected integer'}`,
+          code: updateExisting ? 'SendCommandError' : '22',
+          component: updateExisting ? null : 'pool',
+        });
+      }
+      if (field === 'quota_max_bytes') pool.quotaMaxBytes = parsed;
+      else pool.quotaMaxObjects = parsed;
+    }
     const known = new Set(['pool', 'pg_num', 'pool_type', 'application_metadata', 'quota_max_bytes', 'quota_max_objects', 'flags', 'configuration', 'erasure_code_profile', 'rule_name']);
     for (const [key, value] of Object.entries(body)) {
       if (known.has(key)) continue;
