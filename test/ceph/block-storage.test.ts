@@ -1,6 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
-import { CephBlockStorage, agencyNamespaceName, volumeImageName } from '../../src/backends/ceph/block-storage.js';
-import { CephDashboardClient } from '../../src/backends/ceph/dashboard.js';
+import { CephBlockStorage, CephDashboardClient, agencyNamespaceName, volumeImageName } from '../../src/backends/ceph/index.js';
 import { startCephSimulator, type CephSimulator } from '../../src/simulators/ceph/server.js';
 
 const GiB = 1024 ** 3;

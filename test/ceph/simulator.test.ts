@@ -46,6 +46,23 @@ describe('fault injection', () => {
     expect(seededRandom(1)()).toBe(seededRandom(1)());
   });
 
+  it('adds the configured latency to every request of one API only', async () => {
+    const sim = await startCephSimulator();
+    try {
+      sim.rgwFaults.latency = { fixedMs: 120 };
+      const admin = new RgwAdminClient({ url: sim.rgwUrl, accessKey: sim.rgwAccessKey, secretKey: sim.rgwSecretKey });
+      const started = performance.now();
+      await admin.listBuckets();
+      expect(performance.now() - started).toBeGreaterThanOrEqual(115);
+      const timedOut = new RgwAdminClient({ url: sim.rgwUrl, accessKey: sim.rgwAccessKey, secretKey: sim.rgwSecretKey, timeoutMs: 40, retries: 0 });
+      await expect(timedOut.listBuckets()).rejects.toMatchObject({ name: 'TimeoutError' });
+      const unaffected = await fetch(`${sim.dashboardUrl}/api/summary`, { headers: { accept: V1 } });
+      expect(unaffected.status).toBe(401);
+    } finally {
+      await sim.close();
+    }
+  });
+
   it('matches method and path, and stops after `times`', () => {
     const faults = new FaultInjector();
     faults.add({ method: 'PUT', path: /^\/api\/pool\/\w+$/, status: 500, times: 1 });
