@@ -106,11 +106,24 @@ describe('CephDashboardClient against the simulator', () => {
     await client.listPools();
     const failing = new CephDashboardClient({ url: sim.dashboardUrl, username: sim.dashboardUser, password: 'Wrong-Secret-Pa55', logger });
     const error = await failing.listPools().catch((caught: unknown) => caught as Error);
-    expect(error).toMatchObject({ name: 'UnauthorizedError' });
+    expect(error).toMatchObject({ name: 'UnauthorizedError', backendCode: 'invalid_credentials' });
+    expect(sim.dashboard.counts.get('POST /api/auth')).toBe(2); // one good login, one failed: no repeat
     const everything = `${lines.join('\n')}\n${String(error)}\n${JSON.stringify(error)}`;
     expect(lines.length).toBeGreaterThan(0);
     expect(everything).not.toContain('Secret-Pa55');
     expect(everything).not.toMatch(/eyJ[\w-]+\.[\w-]+/);
+  });
+
+  it('pages through a listing whose cached names still hold deleted images', async () => {
+    let now = 0;
+    sim = await startCephSimulator({ now: () => now, imageListCacheTtlMs: 30_000 });
+    const client = new CephDashboardClient({ url: sim.dashboardUrl, username: sim.dashboardUser, password: sim.dashboardPassword, now: () => now });
+    await client.createNamespace('rbd', 'agency');
+    for (const name of ['a', 'b', 'c', 'd', 'e', 'f', 'g']) await client.createImage({ pool: 'rbd', namespace: 'agency', name, sizeBytes: MiB });
+    expect((await client.listAllImages('rbd', 'agency', 3)).map((image) => image.name)).toEqual(['a', 'b', 'c', 'd', 'e', 'f', 'g']);
+    await client.deleteImage({ pool: 'rbd', namespace: 'agency', name: 'b' });
+    now += 1_000; // still inside the cache: the first page comes back with two images
+    expect((await client.listAllImages('rbd', 'agency', 3)).map((image) => image.name)).toEqual(['a', 'c', 'd', 'e', 'f', 'g']);
   });
 
   it('refuses negative or fractional quotas before sending them', async () => {

@@ -152,8 +152,10 @@ export class CephDashboardClient {
         ...(options.json === undefined ? {} : { json: options.json }),
         ...(options.idempotent === undefined ? {} : { idempotent: options.idempotent }),
       });
+    // A failed login propagates as is: repeating it would only count towards the account lockout.
+    const token = await this.currentToken(false);
     try {
-      return await send(await this.currentToken(false));
+      return await send(token);
     } catch (error) {
       // 401: the token expired early or was revoked; the request was not executed, so re-login and resend once.
       if (!(error instanceof UnauthorizedError)) throw error;
@@ -426,7 +428,8 @@ export class CephDashboardClient {
     for (let offset = 0; ; offset += pageSize) {
       const page = await this.listImages({ pool, offset, limit: pageSize, ...(namespace ? { search: namespace } : {}) });
       images.push(...page.images);
-      if (page.images.length < pageSize || offset + pageSize >= page.total) break;
+      // Pages can be short while the dashboard's cached names still list deleted images: stop on the total.
+      if (offset + pageSize >= page.total) break;
     }
     return namespace === undefined ? images : images.filter((image) => image.namespace === namespace);
   }
