@@ -14,7 +14,7 @@ import type {
   RbdMirrorPoolMode,
   RbdNamespace,
 } from './dashboard-types.js';
-import { BackendError, BadRequestError, NotFoundError, TaskFailedError, TimeoutError, UnauthorizedError, UnsupportedError } from './errors.js';
+import { BackendError, BadRequestError, ConflictError, NotFoundError, UnavailableError, TaskFailedError, TimeoutError, UnauthorizedError, UnsupportedError } from './errors.js';
 import { assertRbdName, formatImageSpec, type ImageSpec } from './image-spec.js';
 import { HttpTransport, type HttpMethod, type QueryValue, type TransportLogger, type TransportResponse } from './transport.js';
 
@@ -152,8 +152,10 @@ export class CephDashboardClient {
         ...(options.json === undefined ? {} : { json: options.json }),
         ...(options.idempotent === undefined ? {} : { idempotent: options.idempotent }),
       });
+    // A failed login propagates as is: repeating it would only count towards the account lockout.
+    const token = await this.currentToken(false);
     try {
-      return await send(await this.currentToken(false));
+      return await send(token);
     } catch (error) {
       // 401: the token expired early or was revoked; the request was not executed, so re-login and resend once.
       if (!(error instanceof UnauthorizedError)) throw error;
@@ -260,6 +262,8 @@ export class CephDashboardClient {
   /** Creates a replicated pool. Ceph treats creating an existing pool as success (and applies the quota). */
   async createPool(request: PoolCreate): Promise<void> {
     assertRbdName('pool', request.name);
+    assertQuota('quotaMaxBytes', request.quotaMaxBytes);
+    assertQuota('quotaMaxObjects', request.quotaMaxObjects);
     await this.callTask('POST', '/api/pool', {
       json: {
         pool: request.name,
@@ -277,6 +281,8 @@ export class CephDashboardClient {
   /** Sets the pool quota; 0 removes a limit. */
   async setPoolQuota(name: string, quota: PoolQuota): Promise<void> {
     assertRbdName('pool', name);
+    assertQuota('maxBytes', quota.maxBytes);
+    assertQuota('maxObjects', quota.maxObjects);
     const json: Record<string, number> = {};
     if (quota.maxBytes !== undefined) json['quota_max_bytes'] = quota.maxBytes;
     if (quota.maxObjects !== undefined) json['quota_max_objects'] = quota.maxObjects;
@@ -318,11 +324,27 @@ export class CephDashboardClient {
     }
   }
 
-  /** Deletes an empty namespace; ConflictError while it holds images. */
+  /**
+   * Deletes an empty namespace; ConflictError while it holds images. The dashboard checks for
+   * images through its 30 s name cache and, when that misses new images, librbd's refusal surfaces
+   * as a bare 500: the client then checks whether the namespace still exists.
+   */
   async deleteNamespace(pool: string, namespace: string): Promise<void> {
     assertRbdName('pool', pool);
     assertRbdName('namespace', namespace);
-    await this.call('DELETE', `/api/block/pool/${encodeURIComponent(pool)}/namespace/${encodeURIComponent(namespace)}`);
+    const path = `/api/block/pool/${encodeURIComponent(pool)}/namespace/${encodeURIComponent(namespace)}`;
+    try {
+      await this.call('DELETE', path);
+    } catch (error) {
+      if (!(error instanceof UnavailableError) || error.status !== 500) throw error;
+      const stillThere = (await this.listNamespaces(pool)).some((entry) => entry.namespace === namespace);
+      if (!stillThere) throw error;
+      throw new ConflictError(
+        `ceph-dashboard DELETE ${path}: namespace ${pool}/${namespace} could not be removed; it still holds images`,
+        { service: 'ceph-dashboard', method: 'DELETE', path, status: 500, ...(error.requestId ? { requestId: error.requestId } : {}), backendCode: 'namespace_contains_images' },
+        { cause: error },
+      );
+    }
   }
 
   // --- RBD images -------------------------------------------------------------------------------
@@ -406,7 +428,8 @@ export class CephDashboardClient {
     for (let offset = 0; ; offset += pageSize) {
       const page = await this.listImages({ pool, offset, limit: pageSize, ...(namespace ? { search: namespace } : {}) });
       images.push(...page.images);
-      if (page.images.length < pageSize || offset + pageSize >= page.total) break;
+      // Pages can be short while the dashboard's cached names still list deleted images: stop on the total.
+      if (offset + pageSize >= page.total) break;
     }
     return namespace === undefined ? images : images.filter((image) => image.namespace === namespace);
   }
@@ -588,6 +611,13 @@ function imagePath(spec: ImageSpec): string {
   if (spec.namespace) assertRbdName('namespace', spec.namespace);
   assertRbdName('image', spec.name);
   return `/api/block/image/${encodeURIComponent(formatImageSpec(spec))}`;
+}
+
+/** Ceph parses quotas as non-negative integers (0 = no limit). */
+function assertQuota(field: string, value: number | undefined): void {
+  if (value !== undefined && (!Number.isSafeInteger(value) || value < 0)) {
+    throw new RangeError(`${field} must be a non-negative integer (0 for no limit), got ${value}`);
+  }
 }
 
 function notFound(message: string, path: string): NotFoundError {

@@ -29,6 +29,8 @@ export interface RgwAdminClientOptions {
   logger?: TransportLogger;
   sleep?: (ms: number) => Promise<void>;
   random?: () => number;
+  /** Wall clock in ms for the signature date. */
+  now?: () => number;
 }
 
 export interface RgwQuota {
@@ -167,6 +169,7 @@ export class RgwAdminClient {
   private readonly credentials: SigV4Credentials;
   private readonly region: string;
   private readonly adminEntry: string;
+  private readonly now: () => number;
 
   constructor(options: RgwAdminClientOptions) {
     this.transport = new HttpTransport({
@@ -185,6 +188,7 @@ export class RgwAdminClient {
     this.credentials = { accessKey: options.accessKey, secretKey: options.secretKey };
     this.region = options.region ?? 'us-east-1';
     this.adminEntry = options.adminEntry ?? 'admin';
+    this.now = options.now ?? Date.now;
   }
 
   private async admin(
@@ -197,7 +201,7 @@ export class RgwAdminClient {
       method,
       path: `/${this.adminEntry}/${resource}`,
       query: { ...query, format: 'json' },
-      authorize: (outgoing) => signSigV4(outgoing, this.credentials, this.region),
+      authorize: (outgoing) => signSigV4(outgoing, this.credentials, this.region, new Date(this.now())),
       ...(idempotent === undefined ? {} : { idempotent }),
     });
     return response.body;

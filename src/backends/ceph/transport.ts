@@ -81,6 +81,8 @@ export interface TransportOptions {
   requestIdHeaders?: string[];
 }
 
+const RETRYABLE_STATUSES = new Set([429, 502, 503, 504]);
+
 const DEFAULT_REQUEST_ID_HEADERS = ['x-request-id', 'x-amz-request-id', 'x-openstack-request-id'];
 
 const defaultSleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -124,7 +126,11 @@ export class HttpTransport {
       try {
         return await this.attempt(request);
       } catch (error) {
-        const retryable = error instanceof UnavailableError || error instanceof TimeoutError;
+        // A 500 is usually a deterministic server bug: only gateway errors, throttling, timeouts and
+        // connection failures are worth repeating at once.
+        const retryable =
+          error instanceof TimeoutError ||
+          (error instanceof UnavailableError && (error.status === undefined || RETRYABLE_STATUSES.has(error.status)));
         if (!retryable || attempt >= maxAttempts) throw error;
         const delay = Math.min(this.retryMaxDelayMs, this.retryBaseDelayMs * 2 ** (attempt - 1));
         const jittered = Math.round(delay * (0.5 + this.random() / 2));
@@ -186,7 +192,9 @@ export class HttpTransport {
       });
       text = await response.text();
     } catch (error) {
-      const timedOut = error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError');
+      // Checked by name: the abort reason is a DOMException, which may come from another realm.
+      const errorName = typeof error === 'object' && error !== null ? (error as { name?: unknown }).name : undefined;
+      const timedOut = errorName === 'TimeoutError' || errorName === 'AbortError';
       observe(timedOut ? 'timeout' : 'network');
       this.logger?.debug({ ...details, outcome: timedOut ? 'timeout' : 'network' }, 'backend call failed');
       if (timedOut) throw new TimeoutError(`${this.service} ${request.method} ${url.pathname} timed out after ${timeoutMs} ms`, details, { cause: error });

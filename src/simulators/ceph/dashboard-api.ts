@@ -18,6 +18,8 @@ export interface DashboardSimOptions {
   imageListCacheTtlMs?: number;
   /** How long task-backed writes take; over the endpoint's wait they answer 202. */
   taskDurationMs?: number;
+  /** Replaces every endpoint's task wait (2-5 s in Ceph), so tests can see 202 quickly. */
+  taskWaitMs?: number;
 }
 
 interface TaskRecord {
@@ -194,7 +196,7 @@ export class DashboardApi {
       this.finished = [record, ...this.finished.filter((task) => Date.parse(task.end_time ?? '') > end - FINISHED_TASK_TTL_MS)].slice(0, MAX_FINISHED_TASKS);
     };
     const duration = this.taskDurationMs;
-    if (duration > waitForMs) {
+    if (duration > (this.options.taskWaitMs ?? waitForMs)) {
       this.executing.push(record);
       setTimeout(finish, duration).unref();
       return { status: 202, body: { name, metadata } };
@@ -283,8 +285,21 @@ export class DashboardApi {
       if (updateExisting) for (const app of pool.applications) if (!wanted.has(app)) pool.applications.delete(app);
       for (const app of wanted) pool.applications.add(app);
     }
-    if (body['quota_max_bytes'] !== undefined && body['quota_max_bytes'] !== null) pool.quotaMaxBytes = Number(body['quota_max_bytes']);
-    if (body['quota_max_objects'] !== undefined && body['quota_max_objects'] !== null) pool.quotaMaxObjects = Number(body['quota_max_objects']);
+    // `osd pool set-quota` parses with strict_iecstrtoll (bytes) / strict_sistrtoll (objects).
+    for (const [field, parser] of [['quota_max_objects', 'strict_sistrtoll'], ['quota_max_bytes', 'strict_iecstrtoll']] as const) {
+      const value = body[field];
+      if (value === undefined || value === null) continue;
+      const parsed = Number(value);
+      if (!Number.isInteger(parsed) || parsed < 0) {
+        throw new SimHttpError(400, {
+          detail: `[errno -22] error parsing value '${String(value)}': ${parser}: ${parsed < 0 ? 'value should not be negative' : 'expected integer'}`,
+          code: updateExisting ? 'SendCommandError' : '22',
+          component: updateExisting ? null : 'pool',
+        });
+      }
+      if (field === 'quota_max_bytes') pool.quotaMaxBytes = parsed;
+      else pool.quotaMaxObjects = parsed;
+    }
     const known = new Set(['pool', 'pg_num', 'pool_type', 'application_metadata', 'quota_max_bytes', 'quota_max_objects', 'flags', 'configuration', 'erasure_code_profile', 'rule_name']);
     for (const [key, value] of Object.entries(body)) {
       if (known.has(key)) continue;
@@ -399,7 +414,12 @@ export class DashboardApi {
       if (length === 5 && method === 'DELETE' && namespace !== undefined) {
         const images = pool.namespaces.get(namespace);
         if (!images) throw internalError();
-        if (images.size > 0) throw new SimHttpError(400, { detail: 'Namespace contains images which must be deleted first', code: 'namespace_contains_images', component: 'rbd' });
+        // The dashboard checks through its cached names (skipping deleted images); librbd refuses
+        // the removal of a namespace that still holds images, which surfaces as a bare 500.
+        if (this.cachedRefs(pool, namespace).some((name) => images.has(name))) {
+          throw new SimHttpError(400, { detail: 'Namespace contains images which must be deleted first', code: 'namespace_contains_images', component: 'rbd' });
+        }
+        if (images.size > 0) throw internalError();
         pool.namespaces.delete(namespace);
         return { status: 204 };
       }

@@ -21,6 +21,8 @@ export interface CephSimulatorOptions {
   /** 30 s like Ceph 16; lower it in tests that list images right after creating them. */
   imageListCacheTtlMs?: number;
   taskDurationMs?: number;
+  /** Overrides the endpoints' task waits (2-5 s in Ceph). */
+  taskWaitMs?: number;
   tokenTtlMs?: number;
   /** Seed of the fault injectors' random draws. */
   seed?: number;
@@ -68,6 +70,7 @@ export async function startCephSimulator(options: CephSimulatorOptions = {}): Pr
     ...(options.imageListCacheTtlMs === undefined ? {} : { imageListCacheTtlMs: options.imageListCacheTtlMs }),
     ...(options.taskDurationMs === undefined ? {} : { taskDurationMs: options.taskDurationMs }),
     ...(options.tokenTtlMs === undefined ? {} : { tokenTtlMs: options.tokenTtlMs }),
+    ...(options.taskWaitMs === undefined ? {} : { taskWaitMs: options.taskWaitMs }),
   });
   const rgw = new RgwApi(now);
   const admin = rgw.addUser(

@@ -15,6 +15,7 @@ for f in "$STATE"/run/*.pid; do
   [[ -f "$f" ]] && pids+=("$(cat "$f")")
 done
 
+mapfile -t pids < <(printf '%s\n' "${pids[@]}" | awk 'NF && !seen[$0]++')
 # Stop in reverse start order: rgw, osd, mgr, mon.
 for ((i = ${#pids[@]} - 1; i >= 0; i--)); do kill -TERM "${pids[$i]}" 2>/dev/null || true; done
 for _ in $(seq 50); do
@@ -24,6 +25,9 @@ for _ in $(seq 50); do
   sleep 0.2
 done
 for pid in "${pids[@]}"; do kill -0 "$pid" 2>/dev/null && { echo "[ceph-down] SIGKILL $pid"; kill -KILL "$pid"; }; done
+for pid in "${pids[@]}"; do
+  for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+done
 
 if [[ "${CEPH_KEEP_STATE:-0}" == 1 ]]; then
   rm -f "$STATE/pids"
