@@ -8,6 +8,8 @@ export interface UsageEmitterOptions {
   /** CloudEvents `source`, e.g. `/statsmoln/<installation>`. */
   source: string;
   metrics?: MeteringMetrics;
+  /** Month-to-date gauges to update once the events are durable. */
+  totals?: { observe(record: UsageRecord): void };
 }
 
 /**
@@ -27,6 +29,7 @@ export class UsageEmitter {
     const perMeter = new Map<string, number>();
     for (const record of records) perMeter.set(record.meter, (perMeter.get(record.meter) ?? 0) + 1);
     for (const [meter, count] of perMeter) this.metrics.appendedEvents.inc({ meter }, count);
+    if (this.options.totals) for (const record of records) this.options.totals.observe(record);
     return lastSeq;
   }
 

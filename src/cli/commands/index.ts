@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
+import { registerUsage } from './usage.js';
 import { registerValidate } from './validate.js';
 
 /** Each command module exports a function that adds its subcommand to the program. */
 export type RegisterCommand = (program: Command) => void;
 
-export const commands: RegisterCommand[] = [registerValidate];
+export const commands: RegisterCommand[] = [registerValidate, registerUsage];
