@@ -45,7 +45,7 @@ async function streamMessages(stream: string): Promise<{ messages: number; subje
   try {
     const manager = await jetstreamManager(connection);
     const info = await manager.streams.info(stream, { subjects_filter: '>' });
-    return { messages: info.state.messages, subjects: info.state.num_subjects };
+    return { messages: info.state.messages, subjects: info.state.num_subjects ?? 0 };
   } finally {
     await connection.close();
   }
