@@ -39,7 +39,10 @@ export function eventId(kind: string, keys: readonly string[]): string {
 }
 
 export function usageEventId(record: UsageRecord): string {
-  const canonical = normalizeRecord(record);
+  return canonicalUsageEventId(normalizeRecord(record));
+}
+
+function canonicalUsageEventId(canonical: UsageRecord): string {
   return eventId('usage', [
     canonical.tenant,
     canonical.dataCenter,
@@ -56,7 +59,7 @@ export function usageEvent(record: UsageRecord, options: EventSource): CloudEven
   const windowEnd = windowIso(parseWindowStart(canonical.windowStart) + HOUR_MS);
   return new CloudEvent<UsageEventData>({
     specversion: '1.0',
-    id: usageEventId(canonical),
+    id: canonicalUsageEventId(canonical),
     type: USAGE_EVENT_TYPE,
     source: options.source,
     subject: canonical.tenant,

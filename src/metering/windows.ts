@@ -73,3 +73,8 @@ export function monthOf(time: number): MonthRange {
 export function hoursInMonth(range: MonthRange): number {
   return (range.end - range.start) / HOUR_MS;
 }
+
+/** The windows a collector still owes after its watermark, by the given clock. */
+export function pendingWindows(watermark: number | undefined, clock: { now(): number }): number[] {
+  return [...completeHoursAfter(watermark, clock.now())];
+}
