@@ -93,7 +93,7 @@ export class NatsSink implements Sink {
   async deliver(entries: readonly OutboxEntry[]): Promise<void> {
     const client = await this.ensureConnected();
     const started = performance.now();
-    let outcome = 'ok';
+    let outcome = 'error';
     try {
       const acks = entries.map((entry) => {
         const envelope = readEnvelope(entry.payload);
@@ -108,11 +108,11 @@ export class NatsSink implements Sink {
       const results = await Promise.allSettled(acks);
       const failed = results.find((result): result is PromiseRejectedResult => result.status === 'rejected');
       if (failed) {
-        outcome = 'error';
         const reason = failed.reason as Error;
         if (reason instanceof SinkDeliveryError) throw reason;
         throw new SinkDeliveryError(`NATS sink ${this.name}: publish not acknowledged: ${reason.message}`, 'publish', undefined, { cause: reason });
       }
+      outcome = 'ok';
     } finally {
       this.metrics.sinkRequestDuration.observe({ sink: this.name, outcome }, (performance.now() - started) / 1000);
     }
