@@ -149,11 +149,13 @@ describe('outbox', () => {
     expect(await metricValue(registry, 'statsmoln_outbox_depth', { sink: 'http' })).toBe(3);
     expect(await metricValue(registry, 'statsmoln_outbox_oldest_undelivered_age_seconds', { sink: 'file' })).toBe(15);
     expect(await metricValue(registry, 'statsmoln_outbox_oldest_undelivered_age_seconds', { sink: 'http' })).toBe(45);
+    clock.advance(60_000); // nothing happens, yet a scrape sees the backlog age
+    expect(await metricValue(registry, 'statsmoln_outbox_oldest_undelivered_age_seconds', { sink: 'http' })).toBe(105);
     await outbox.ack('file', 3);
     expect(await metricValue(registry, 'statsmoln_outbox_oldest_undelivered_age_seconds', { sink: 'file' })).toBe(0);
     await outbox.close();
     const reopened = await Outbox.open({ directory: directory.path, sinks: ['file', 'http'], clock, metrics });
-    expect(reopened.oldestUndeliveredAgeMs('http')).toBe(45_000);
+    expect(reopened.oldestUndeliveredAgeMs('http')).toBe(105_000);
     await reopened.close();
   });
 

@@ -2,6 +2,7 @@ import { Counter, Gauge, Histogram, register, type Registry } from 'prom-client'
 
 /** Outbox and delivery metrics; labels are bounded (sink names from configuration, meter names). */
 export interface MeteringMetrics {
+  registry: Registry;
   outboxDepth: Gauge<'sink'>;
   oldestUndeliveredAge: Gauge<'sink'>;
   deliveries: Counter<'sink'>;
@@ -13,6 +14,25 @@ export interface MeteringMetrics {
   sinkRequestDuration: Histogram<'sink' | 'outcome'>;
 }
 
+/** Refreshers run at every scrape, so ages grow while nothing else happens (per registry). */
+const refreshers = new WeakMap<Registry, Set<() => void>>();
+
+function refresherSet(registry: Registry): Set<() => void> {
+  let set = refreshers.get(registry);
+  if (!set) {
+    set = new Set();
+    refreshers.set(registry, set);
+  }
+  return set;
+}
+
+/** Registers a function that updates gauges just before they are collected; returns its removal. */
+export function refreshBeforeScrape(registry: Registry, refresh: () => void): () => void {
+  const set = refresherSet(registry);
+  set.add(refresh);
+  return () => set.delete(refresh);
+}
+
 function getOrCreate<T>(registry: Registry, name: string, create: () => T): T {
   return (registry.getSingleMetric(name) as T | undefined) ?? create();
 }
@@ -20,9 +40,19 @@ function getOrCreate<T>(registry: Registry, name: string, create: () => T): T {
 /** The metering metrics in a registry (the default one unless given), created once. */
 export function meteringMetrics(registry: Registry = register): MeteringMetrics {
   const registers = [registry];
+  const refresh = (): void => {
+    for (const update of refresherSet(registry)) update();
+  };
   return {
+    registry,
     outboxDepth: getOrCreate(registry, 'statsmoln_outbox_depth', () =>
-      new Gauge({ name: 'statsmoln_outbox_depth', help: 'Events in the outbox not yet delivered to the sink.', labelNames: ['sink'], registers }),
+      new Gauge({
+        name: 'statsmoln_outbox_depth',
+        help: 'Events in the outbox not yet delivered to the sink.',
+        labelNames: ['sink'],
+        registers,
+        collect: refresh,
+      }),
     ),
     oldestUndeliveredAge: getOrCreate(registry, 'statsmoln_outbox_oldest_undelivered_age_seconds', () =>
       new Gauge({
@@ -30,6 +60,7 @@ export function meteringMetrics(registry: Registry = register): MeteringMetrics 
         help: 'Age of the oldest event not yet delivered to the sink (0 when none).',
         labelNames: ['sink'],
         registers,
+        collect: refresh,
       }),
     ),
     deliveries: getOrCreate(registry, 'statsmoln_sink_deliveries_total', () =>

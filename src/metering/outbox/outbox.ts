@@ -4,7 +4,7 @@ import { systemClock, type Clock } from '../clock.js';
 import { decodeFrame, encodeFrame, type OutboxEntry } from './frame.js';
 import { fsyncDirectory, writeFileDurably } from './durable.js';
 import { OutboxClosedError, OutboxCorruptError, OutboxFailedError } from './errors.js';
-import { meteringMetrics, type MeteringMetrics } from './metrics.js';
+import { meteringMetrics, refreshBeforeScrape, type MeteringMetrics } from './metrics.js';
 
 export type { OutboxEntry } from './frame.js';
 
@@ -86,6 +86,7 @@ export class Outbox {
   private closed = false;
   private appendWaiters: Array<() => void> = [];
   private cursorWrites = new Map<string, Promise<void>>();
+  private stopRefreshing: () => void = () => undefined;
   recovery!: RecoveryReport;
 
   private constructor(private readonly options: OutboxOptions) {
@@ -104,6 +105,7 @@ export class Outbox {
     }
     const outbox = new Outbox(options);
     await outbox.recover();
+    outbox.stopRefreshing = refreshBeforeScrape(outbox.metrics.registry, () => outbox.updateGauges());
     return outbox;
   }
 
@@ -326,6 +328,7 @@ export class Outbox {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.stopRefreshing();
     while (this.flushing) await this.flushing;
     await Promise.all(this.cursorWrites.values());
     await this.active.close();
