@@ -53,29 +53,32 @@ export class SinkDelivery {
   /** One attempt: deliver the pending batch (or read the next one) and acknowledge it. */
   async step(): Promise<DeliveryStep> {
     const { outbox, sink } = this.options;
-    if (this.inFlight.length === 0) {
-      this.inFlight = await outbox.read(sink.name, outbox.cursor(sink.name), this.batchSize);
-      if (this.inFlight.length === 0) return { kind: 'idle' };
-    }
-    const batch = this.inFlight;
+    let stage: 'read' | 'deliver' | 'ack' = 'read';
     try {
+      if (this.inFlight.length === 0) {
+        this.inFlight = await outbox.read(sink.name, outbox.cursor(sink.name), this.batchSize);
+        if (this.inFlight.length === 0) return { kind: 'idle' };
+      }
+      const batch = this.inFlight;
+      stage = 'deliver';
       await sink.deliver(batch);
+      stage = 'ack';
+      const lastSeq = batch.at(-1)!.seq;
+      await outbox.ack(sink.name, lastSeq);
+      this.inFlight = [];
+      this.backoff.reset();
+      this.metrics.deliveries.inc({ sink: sink.name });
+      this.metrics.deliveredEvents.inc({ sink: sink.name }, batch.length);
+      return { kind: 'delivered', count: batch.length, lastSeq };
     } catch (caught) {
       const error = caught instanceof Error ? caught : new Error(String(caught));
-      const reason = error instanceof SinkDeliveryError ? error.reason : 'error';
+      // A failed acknowledgement leaves the batch in flight: it is delivered again (at least once).
+      const reason = error instanceof SinkDeliveryError ? error.reason : stage === 'deliver' ? 'error' : `outbox_${stage}`;
       this.metrics.failures.inc({ sink: sink.name, reason });
-      outbox.updateGauges();
       const retryInMs = this.backoff.next();
       this.options.onFailure?.(error, retryInMs);
       return { kind: 'failed', error, retryInMs };
     }
-    const lastSeq = batch.at(-1)!.seq;
-    await outbox.ack(sink.name, lastSeq);
-    this.inFlight = [];
-    this.backoff.reset();
-    this.metrics.deliveries.inc({ sink: sink.name });
-    this.metrics.deliveredEvents.inc({ sink: sink.name }, batch.length);
-    return { kind: 'delivered', count: batch.length, lastSeq };
   }
 
   /** Runs until `stop`: delivers, sleeps on the clock after failures, waits for appends when idle. */
