@@ -1,0 +1,6 @@
+export * from './action.js';
+export * from './actuator.js';
+export * from './errors.js';
+export * from './metrics.js';
+export * from './reconciler.js';
+export * from './types.js';

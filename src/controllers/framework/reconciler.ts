@@ -1,0 +1,204 @@
+import { isConditionTrue, isBeingDeleted, Result, setReadiness, setCondition, removeCondition, updateStatusWithRetry, updateWithRetry } from '../../runtime/index.js';
+import type { Condition, KubeObject, ReconcileContext, ReconcileResult, Readiness, ResourceType, SharedInformer } from '../../runtime/index.js';
+import { formatPath, validateObjects, type StatsmolnObject } from '../../api/validation/index.js';
+import { formatAction, isWrite, summarizeActions, type Action, type Verb } from './action.js';
+import { FINALIZER, isObserveOnly, isPaused, type Actuator, type ControllerContext } from './actuator.js';
+import { classifyError, DependencyNotReadyError, errorMessage, errorReason, InvalidConfigurationError } from './errors.js';
+import type { ControllerMetrics } from './metrics.js';
+
+export const CONDITION_PAUSED = 'Paused';
+
+export interface ResourceReconcilerOptions<T extends StatsmolnObject, Observed, Payload> {
+  actuator: Actuator<T, Observed, Payload>;
+  informer: SharedInformer<KubeObject>;
+  type: ResourceType;
+  context: Omit<ControllerContext, 'signal' | 'logger'>;
+  metrics: ControllerMetrics;
+}
+
+const EVENT_REASON: Record<Verb, string> = {
+  create: 'Created',
+  update: 'Updated',
+  delete: 'Deleted',
+  snapshot: 'Snapshotted',
+  retain: 'Retained',
+};
+
+type StatusFields = Record<string, unknown>;
+
+/**
+ * The reconcile loop every statsmoln kind shares: read from the cache, honour deletion, validate,
+ * honour pause and Observe, observe -> plan -> apply, then write conditions and status.
+ */
+export function resourceReconciler<T extends StatsmolnObject, Observed, Payload>(
+  options: ResourceReconcilerOptions<T, Observed, Payload>,
+): (rc: ReconcileContext) => Promise<ReconcileResult> {
+  const { actuator, informer, type, metrics } = options;
+  const kind = actuator.definition.kind;
+
+  return async (rc) => {
+    const cached = informer.store.get(rc.key) as unknown as T | undefined;
+    if (!cached) return Result.done();
+    const object = structuredClone(cached);
+    const ctx: ControllerContext = { ...options.context, logger: rc.logger, signal: rc.signal };
+    const writeStatus = (readiness: Readiness, fields: StatusFields = {}, paused?: boolean) =>
+      updateStatus(ctx, type, object, readiness, fields, paused);
+
+    if (isBeingDeleted(object as unknown as KubeObject)) return finalize(object, ctx);
+
+    const invalid = validationFailures(object, actuator.related(object));
+    if (invalid) {
+      await writeStatus({ state: 'stalled', reason: 'InvalidConfiguration', message: invalid });
+      return Result.terminalError(new InvalidConfigurationError(invalid));
+    }
+    if (isPaused(object)) {
+      await writeStatus(currentReadiness(object), {}, true);
+      return Result.done();
+    }
+    const observeOnly = isObserveOnly(object);
+    try {
+      if (!observeOnly) await ensureFinalizer(ctx, type, object);
+      let observed = await actuator.observe(object, ctx);
+      const actions = actuator.plan(object, observed);
+      const writes = actions.filter(isWrite);
+      if (observeOnly) {
+        const readiness: Readiness =
+          writes.length === 0
+            ? { state: 'ready', reason: 'Observed', message: 'managementPolicy Observe: backends match the spec' }
+            : { state: 'stalled', reason: 'ObservedDifference', message: `managementPolicy Observe: ${summarizeActions(writes)} needed; not acting` };
+        await writeStatus(readiness, actuator.status(object, observed));
+        return Result.done();
+      }
+      if (writes.length > 0 && wasReady(object)) {
+        metrics.driftDetected.inc({ kind });
+        await ctx.events.record(object as unknown as KubeObject, 'Warning', 'DriftDetected', 'Reconcile', `backends differ from the spec: ${summarizeActions(writes)}`);
+      }
+      for (const action of actions) await applyOne(action, object, observed, ctx);
+      if (writes.length > 0) {
+        observed = await actuator.observe(object, ctx);
+        const remaining = actuator.plan(object, observed).filter(isWrite);
+        if (remaining.length > 0) {
+          await writeStatus(
+            { state: 'reconciling', reason: 'Progressing', message: `${summarizeActions(remaining)} still to do` },
+            actuator.status(object, observed),
+          );
+          return Result.requeue();
+        }
+      }
+      await writeStatus({ state: 'ready', reason: 'Reconciled', message: 'backends match the spec' }, actuator.status(object, observed));
+      return Result.done();
+    } catch (error) {
+      return failed(error, writeStatus);
+    }
+  };
+
+  async function applyOne(action: Action<Payload>, object: T, observed: Observed, ctx: ControllerContext): Promise<void> {
+    try {
+      await actuator.apply(action, object, observed, ctx);
+      metrics.backendActions.inc({ kind, verb: action.verb, result: 'success' });
+    } catch (error) {
+      metrics.backendActions.inc({ kind, verb: action.verb, result: 'error' });
+      throw error;
+    }
+    const [line] = formatAction(action);
+    await ctx.events.record(object as unknown as KubeObject, 'Normal', EVENT_REASON[action.verb], action.verb, line ?? action.name);
+  }
+
+  async function finalize(object: T, ctx: ControllerContext): Promise<ReconcileResult> {
+    const meta = object as unknown as KubeObject;
+    if (!object.metadata.finalizers?.includes(FINALIZER)) return Result.done();
+    try {
+      const applied: Array<Action<Payload>> = [];
+      let deletionFields: StatusFields = {};
+      if (!isObserveOnly(object)) {
+        const observed = await actuator.observe(object, ctx);
+        for (const action of actuator.planDeletion(object, observed)) {
+          await applyOne(action, object, observed, ctx);
+          applied.push(action);
+        }
+        deletionFields = actuator.deletionStatus?.(object, observed, applied) ?? {};
+      }
+      if (Object.keys(deletionFields).length > 0) {
+        await updateStatus(ctx, type, object, { state: 'reconciling', reason: 'Deleting', message: summarizeActions(applied) || 'nothing to delete' }, deletionFields);
+      }
+      await updateWithRetry(ctx.client, type, object.metadata.namespace, object.metadata.name, (fresh) => {
+        fresh.metadata!.finalizers = (fresh.metadata?.finalizers ?? []).filter((finalizer) => finalizer !== FINALIZER);
+      });
+      await ctx.events.record(meta, 'Normal', 'Finalized', 'Delete', summarizeActions(applied) || 'no backend action');
+      return Result.done();
+    } catch (error) {
+      return failed(error, (readiness) => updateStatus(ctx, type, object, readiness, {}));
+    }
+  }
+}
+
+async function failed(error: unknown, writeStatus: (readiness: Readiness) => Promise<unknown>): Promise<ReconcileResult> {
+  const message = errorMessage(error);
+  if (error instanceof DependencyNotReadyError) {
+    await writeStatus({ state: 'reconciling', reason: error.reason, message });
+    return Result.requeueAfter(error.retryAfterMs);
+  }
+  const reason = errorReason(error);
+  if (classifyError(error) === 'terminal') {
+    await writeStatus({ state: 'stalled', reason, message });
+    return Result.terminalError(error instanceof Error ? error : new Error(message));
+  }
+  await writeStatus({ state: 'reconciling', reason, message });
+  return Result.transientError(error instanceof Error ? error : new Error(message));
+}
+
+/** Errors of the object's own rules and of the cross-document rules against related objects. */
+function validationFailures(object: StatsmolnObject, related: StatsmolnObject[]): string | undefined {
+  const [issues = []] = validateObjects([object, ...related].map((item) => item as unknown as Record<string, unknown>));
+  const errors = issues.filter((issue) => issue.severity === 'error');
+  if (errors.length === 0) return undefined;
+  return errors.map((issue) => `${formatPath(issue.path)}: ${issue.message}`).join('; ');
+}
+
+function statusOf(object: StatsmolnObject): { conditions?: Condition[]; observedGeneration?: number } {
+  return (object.status ?? {}) as { conditions?: Condition[]; observedGeneration?: number };
+}
+
+function wasReady(object: StatsmolnObject): boolean {
+  const status = statusOf(object);
+  return status.observedGeneration === object.metadata.generation && isConditionTrue(status.conditions, 'Ready');
+}
+
+/** The readiness the object already has, so that pausing does not rewrite it. */
+function currentReadiness(object: StatsmolnObject): Readiness {
+  const ready = statusOf(object).conditions?.find((condition) => condition.type === 'Ready');
+  if (ready?.status === 'True') return { state: 'ready', reason: ready.reason, message: ready.message };
+  return { state: 'reconciling', reason: ready?.reason ?? 'Paused', message: ready?.message ?? 'paused before the first reconcile' };
+}
+
+async function ensureFinalizer(ctx: ControllerContext, type: ResourceType, object: StatsmolnObject): Promise<void> {
+  if (object.metadata.finalizers?.includes(FINALIZER)) return;
+  const updated = await updateWithRetry(ctx.client, type, object.metadata.namespace, object.metadata.name, (fresh) => {
+    const finalizers = fresh.metadata?.finalizers ?? [];
+    if (finalizers.includes(FINALIZER)) return false;
+    fresh.metadata!.finalizers = [...finalizers, FINALIZER];
+  });
+  object.metadata.finalizers = updated.metadata?.finalizers ?? [FINALIZER];
+  object.metadata.resourceVersion = updated.metadata?.resourceVersion;
+}
+
+async function updateStatus(
+  ctx: ControllerContext,
+  type: ResourceType,
+  object: StatsmolnObject,
+  readiness: Readiness,
+  fields: StatusFields,
+  paused = false,
+): Promise<void> {
+  const now = ctx.clock.now();
+  await updateStatusWithRetry(ctx.client, type, object.metadata.namespace, object.metadata.name, (fresh) => {
+    const status = { ...((fresh.status ?? {}) as StatusFields), ...fields } as { conditions?: Condition[]; observedGeneration?: number };
+    let conditions = setReadiness(status.conditions, readiness, fresh.metadata?.generation, now).conditions;
+    conditions = paused
+      ? setCondition(conditions, { type: CONDITION_PAUSED, status: 'True', reason: 'Paused', message: 'statsmoln.io/paused is "true": no backend writes', observedGeneration: fresh.metadata?.generation }, now).conditions
+      : removeCondition(conditions, CONDITION_PAUSED).conditions;
+    status.conditions = conditions;
+    status.observedGeneration = fresh.metadata?.generation;
+    fresh.status = status;
+  });
+}
