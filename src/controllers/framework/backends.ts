@@ -1,0 +1,134 @@
+import type { Registry } from 'prom-client';
+import type { DataCenter, Environment, Partition } from '../../api/v1alpha1/index.js';
+import { OpenStackClients } from '../../backends/openstack/index.js';
+import { CephBlockStorage, CephDashboardClient } from '../../backends/ceph/index.js';
+import { isNotFound, type KubeClient, type KubeObject, type ResourceType, type SharedInformer } from '../../runtime/index.js';
+import { DependencyNotReadyError, InvalidConfigurationError } from './errors.js';
+
+const SECRETS: ResourceType = { group: '', version: 'v1', resource: 'secrets', kind: 'Secret', namespaced: true };
+
+/** The clients of one partition (data center and environment) and its spec. */
+export interface PartitionBackends {
+  dataCenter: DataCenter;
+  partition: Partition;
+  openstack: OpenStackClients;
+  cephDashboard: CephDashboardClient;
+  ceph: CephBlockStorage;
+}
+
+export interface BackendRegistryOptions {
+  client: KubeClient;
+  /** Credentials are read from Secrets in this namespace only. */
+  operatorNamespace: string;
+  dataCenters: SharedInformer<KubeObject>;
+  timeoutMs?: number;
+  metricsRegistry?: Registry;
+}
+
+interface CachedBackends {
+  fingerprint: string;
+  backends: PartitionBackends;
+}
+
+interface SecretObject extends KubeObject {
+  data?: Record<string, string>;
+}
+
+/**
+ * Builds and caches backend clients per partition from the DataCenter spec and the Secrets it
+ * references. Clients are rebuilt when the DataCenter's generation or a Secret's resourceVersion
+ * changes, so a rotated password takes effect without a restart, and token caches survive otherwise.
+ */
+export class BackendRegistry {
+  private readonly cache = new Map<string, CachedBackends>();
+
+  constructor(private readonly options: BackendRegistryOptions) {}
+
+  /** The DataCenter from the cache, or DependencyNotReady. */
+  dataCenter(name: string): DataCenter {
+    const dataCenter = this.options.dataCenters.store.get(name) as unknown as DataCenter | undefined;
+    if (!dataCenter) throw new DependencyNotReadyError(`DataCenter "${name}" does not exist`, 'DataCenterNotFound');
+    return dataCenter;
+  }
+
+  /**
+   * Clients of a partition whose DataCenter reports it Ready. Other controllers never act on a
+   * partition that is not Ready; they wait and say why.
+   */
+  async forPartition(dataCenterName: string, environment: Environment): Promise<PartitionBackends> {
+    const dataCenter = this.dataCenter(dataCenterName);
+    const observed = dataCenter.status?.partitions?.find((entry) => entry.environment === environment);
+    if (!observed?.ready) {
+      const detail = observed?.services.filter((service) => !service.reachable).map((service) => `${service.service}: ${service.message ?? 'unreachable'}`).join('; ');
+      throw new DependencyNotReadyError(
+        `partition ${dataCenterName}/${environment} is not Ready${detail ? ` (${detail})` : ''}`,
+        'PartitionNotReady',
+      );
+    }
+    return this.connect(dataCenter, environment);
+  }
+
+  /** Clients of a partition whatever its readiness (the DataCenter controller's own checks). */
+  async connect(dataCenter: DataCenter, environment: Environment): Promise<PartitionBackends> {
+    const partition = dataCenter.spec.partitions.find((entry) => entry.environment === environment);
+    if (!partition) {
+      throw new InvalidConfigurationError(`data center "${dataCenter.metadata.name}" has no ${environment} partition`);
+    }
+    const cloudsSecret = await this.secret(partition.openstack.cloudsSecretRef.name);
+    const cephSecret = await this.secret(partition.ceph.credentialsSecretRef.name);
+    const key = `${dataCenter.metadata.name}/${environment}`;
+    const fingerprint = [dataCenter.metadata.generation, cloudsSecret.metadata?.resourceVersion, cephSecret.metadata?.resourceVersion].join('|');
+    const cached = this.cache.get(key);
+    if (cached?.fingerprint === fingerprint) return cached.backends;
+    cached?.backends.openstack.close();
+
+    const cloudsKey = partition.openstack.cloudsSecretRef.key ?? 'clouds.yaml';
+    const files = decodeData(cloudsSecret);
+    const cloudsYaml = files[cloudsKey];
+    if (cloudsYaml === undefined) {
+      throw new InvalidConfigurationError(`Secret "${partition.openstack.cloudsSecretRef.name}" has no key "${cloudsKey}"`);
+    }
+    const openstack = OpenStackClients.fromCloudsYaml(cloudsYaml, partition.openstack.cloud, {
+      files,
+      regionName: partition.openstack.region,
+      ...(this.options.timeoutMs !== undefined ? { timeoutMs: this.options.timeoutMs } : {}),
+      ...(this.options.metricsRegistry ? { registry: this.options.metricsRegistry } : {}),
+    });
+    const cephData = decodeData(cephSecret);
+    const passwordKey = partition.ceph.credentialsSecretRef.key ?? 'password';
+    const username = cephData.username;
+    const password = cephData[passwordKey];
+    if (username === undefined || password === undefined) {
+      throw new InvalidConfigurationError(`Secret "${partition.ceph.credentialsSecretRef.name}" needs the keys "username" and "${passwordKey}"`);
+    }
+    const cephDashboard = new CephDashboardClient({
+      url: partition.ceph.dashboardUrl,
+      username,
+      password,
+      ...(this.options.timeoutMs !== undefined ? { timeoutMs: this.options.timeoutMs } : {}),
+    });
+    const backends: PartitionBackends = { dataCenter, partition, openstack, cephDashboard, ceph: new CephBlockStorage(cephDashboard) };
+    this.cache.set(key, { fingerprint, backends });
+    return backends;
+  }
+
+  close(): void {
+    for (const { backends } of this.cache.values()) backends.openstack.close();
+    this.cache.clear();
+  }
+
+  private async secret(name: string): Promise<SecretObject> {
+    try {
+      return await this.options.client.get<SecretObject>(SECRETS, this.options.operatorNamespace, name);
+    } catch (error) {
+      if (isNotFound(error)) {
+        throw new DependencyNotReadyError(`Secret "${name}" does not exist in namespace ${this.options.operatorNamespace}`, 'SecretNotFound');
+      }
+      throw error;
+    }
+  }
+}
+
+function decodeData(secret: SecretObject): Record<string, string> {
+  return Object.fromEntries(Object.entries(secret.data ?? {}).map(([key, value]) => [key, Buffer.from(value, 'base64').toString('utf8')]));
+}
