@@ -5,7 +5,8 @@ import {
 import { deepEqual, generateNameSuffix, keyOf, newUid, specPart, timestamp, validateName } from './objects.js';
 import { ResourceRegistry, apiVersionOf, storageKey, type ResourceInfo } from './registry.js';
 import { Store, objectKey } from './store.js';
-import { isJsonObject, type KubeObject, type ObjectMeta } from './types.js';
+import { applyDefaults, type Schema } from './schema.js';
+import { isJsonObject, type JsonObject, type JsonValue, type KubeObject, type ObjectMeta } from './types.js';
 
 /** Admission for custom resources: defaulting, pruning and validation against the CRD schema. */
 export interface SchemaAdmission {
@@ -63,6 +64,7 @@ export class ApiCore {
   private maintenanceScheduled = false;
   private maintenanceTimer: NodeJS.Immediate | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
+  private readonly readDefaults = new WeakMap<KubeObject, { schema: JsonObject; value: KubeObject }>();
   private closed = false;
   /** Called after CRDs change the served resources (discovery caches, OpenAPI). */
   onResourcesChanged: (() => void) | undefined;
@@ -100,8 +102,29 @@ export class ApiCore {
   /** Rewrites a stored object for the version it is served in (conversion strategy None). */
   present(resource: ResourceInfo, object: KubeObject): KubeObject {
     if (resource.storage) return resource.storage.fromStorage(object);
+    const defaulted = resource.custom && resource.schema ? this.defaultOnRead(resource.schema, object) : object;
     const apiVersion = apiVersionOf(resource);
-    return object.apiVersion === apiVersion ? object : { ...object, apiVersion };
+    return defaulted.apiVersion === apiVersion ? defaulted : { ...defaulted, apiVersion };
+  }
+
+  /** The stored object as an update starts from: in storage form, with read-time defaults. */
+  storedForWrite(resource: ResourceInfo, key: string): KubeObject | undefined {
+    const stored = this.store.get(storageKey(resource), key);
+    if (!stored || !resource.custom || !resource.schema) return stored;
+    return this.defaultOnRead(resource.schema, stored);
+  }
+
+  /**
+   * kube-apiserver also applies schema defaults when it reads from storage, so a default added to
+   * a CRD later shows on existing objects. Results are cached per stored object and schema.
+   */
+  private defaultOnRead(schema: JsonObject, object: KubeObject): KubeObject {
+    const cached = this.readDefaults.get(object);
+    if (cached && cached.schema === schema) return cached.value;
+    const defaulted = applyDefaults(object as unknown as JsonValue, schema as Schema) as unknown as KubeObject;
+    const value = deepEqual(defaulted, object) ? object : defaulted;
+    this.readDefaults.set(object, { schema, value });
+    return value;
   }
 
   get(resource: ResourceInfo, namespace: string | undefined, name: string): KubeObject {
@@ -165,7 +188,7 @@ export class ApiCore {
       throw badRequest('the namespace of the provided object does not match the namespace sent on the request');
     }
     const key = objectKey(resource.namespaced ? namespace : undefined, name);
-    const existing = this.store.get(storageKey(resource), key);
+    const existing = this.storedForWrite(resource, key);
     if (!existing) throw notFound(resource, name);
     const requestedRv = next.metadata.resourceVersion;
     if (requestedRv !== undefined && requestedRv !== '' && requestedRv !== existing.metadata.resourceVersion) {

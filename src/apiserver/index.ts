@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type RequestListener, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { join } from 'node:path';
 import { CrdAdmission } from './admission.js';
 import { FieldManager } from './apply.js';
@@ -85,6 +85,12 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
   const listener: RequestListener = handler.handle;
   const server: Server = certificate ? createHttpsServer({ key: certificate.key, cert: certificate.cert }, listener) : createServer(listener);
   server.keepAliveTimeout = 65_000;
+  // Every TCP connection, including TLS ones still in their handshake, so that close() ends them all.
+  const sockets = new Set<Socket>();
+  server.on('connection', (socket: Socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+  });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 0, host, () => resolve());
@@ -100,10 +106,14 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
     core,
     metrics,
     async close() {
+      handler.closing = true;
       for (const stop of [...handler.activeWatches]) stop();
       core.close();
+      // Stop accepting first, then cut every open connection (keep-alive and handshaking ones too).
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      for (const socket of sockets) socket.destroy();
+      await closed;
       journal?.close();
     },
     registerCrdsFromDir: (dir: string) => registerCrdsFromDir(core, dir),

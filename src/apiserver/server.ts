@@ -8,7 +8,7 @@ import { ApiError, badRequest, methodNotAllowed, pathNotFound, unsupportedMediaT
 import { RawJson, decodeBody, readBody, sendError, sendJson } from './http-util.js';
 import { jsonPatch, mergePatch, strategicMergePatch } from './patch.js';
 import { listBody, listJson, listObjects, parseFilter } from './reads.js';
-import { storageKey, type ResourceInfo } from './registry.js';
+import type { ResourceInfo } from './registry.js';
 import { objectKey } from './store.js';
 import { toTable } from './table.js';
 import { isJsonObject, type KubeObject } from './types.js';
@@ -67,6 +67,8 @@ export class RequestHandler {
   ) {}
 
   readonly activeWatches = new Set<() => void>();
+  /** Set when the server shuts down: new requests get 503 so that no watch outlives close(). */
+  closing = false;
   private readonly states = new WeakMap<IncomingMessage, RequestState>();
 
   handle = (request: IncomingMessage, response: ServerResponse): void => {
@@ -77,6 +79,10 @@ export class RequestHandler {
       response.on('finish', () => {
         if (!state.watch) metrics.observe(state, response.statusCode, (performance.now() - state.start) / 1000);
       });
+    }
+    if (this.closing) {
+      sendError(response, new ApiError(503, 'ServiceUnavailable', 'the server is shutting down'));
+      return;
     }
     this.dispatch(request, response).catch((error: unknown) => {
       const apiError = error instanceof ApiError ? error : new ApiError(500, 'InternalError', `Internal error occurred: ${error instanceof Error ? error.message : String(error)}`);
@@ -329,7 +335,7 @@ export class RequestHandler {
 
   /** The stored object (storage version) behind a presented one. */
   private rawExisting(resource: ResourceInfo, existing: KubeObject): KubeObject {
-    return this.core.store.get(storageKey(resource), objectKey(existing.metadata.namespace, existing.metadata.name ?? '')) ?? existing;
+    return this.core.storedForWrite(resource, objectKey(existing.metadata.namespace, existing.metadata.name ?? '')) ?? existing;
   }
 
   private notFound(resource: ResourceInfo, name: string): ApiError {

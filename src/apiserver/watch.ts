@@ -72,7 +72,7 @@ export function startWatch(
     sink.end();
   };
 
-  const view = (object: KubeObject): KubeObject => (resource.storage ? core.present(resource, object) : object);
+  const view = (object: KubeObject): KubeObject => (resource.storage || resource.custom ? core.present(resource, object) : object);
   const deliver = (event: StoreEvent): void => {
     if (event.resource !== resourceKey || stopped) return;
     const object = view(event.object);

@@ -165,6 +165,26 @@ describe('embedded API server: CRD schema defaulting, pruning, validation and CE
     }
   });
 
+  test('defaults added to a CRD later show on existing objects when read, as kube-apiserver defaults on read', async () => {
+    const created = await create({ sizeGiB: 4 });
+    const crdPath = `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/widgets.${GROUP}`;
+    const crd = (await raw(t.server, 'GET', crdPath)).body;
+    const changed = structuredClone(crd);
+    changed.spec.versions[0].schema.openAPIV3Schema.properties.spec.properties.owner.default = 'platform';
+    expect((await raw(t.server, 'PUT', crdPath, changed)).status).toBe(200);
+    try {
+      const read = await raw(t.server, 'GET', `${BASE}/${created.name}`);
+      expect(read.body.spec.owner).toBe('platform');
+      const listed = await raw(t.server, 'GET', `${BASE}?fieldSelector=metadata.name%3D${created.name}`);
+      expect(listed.body.items[0].spec.owner).toBe('platform');
+      const unchanged = await raw(t.server, 'PUT', `${BASE}/${created.name}`, read.body);
+      expect(unchanged.body.metadata.generation).toBe(1);
+    } finally {
+      const current = (await raw(t.server, 'GET', crdPath)).body;
+      expect((await raw(t.server, 'PUT', crdPath, { ...crd, metadata: current.metadata })).status).toBe(200);
+    }
+  });
+
   test('errors reach @kubernetes/client-node as ApiException with the Status body', async () => {
     try {
       await custom.createNamespacedCustomObject({ group: GROUP, version: V, namespace: 'default', plural: 'widgets', body: { apiVersion: `${GROUP}/${V}`, kind: 'Widget', metadata: { name: 'cn' }, spec: { sizeGiB: 1, tier: 'gold' } } });
