@@ -1,12 +1,11 @@
 import { Type, type Static } from '@sinclair/typebox';
 import {
   Classification,
-  Conditions,
   DataCenterName,
   Environment,
   LocalObjectReference,
   ManagementPolicy,
-  ObservedGeneration,
+  StatusCommon,
   Struct,
   type Resource,
 } from './common.js';
@@ -120,8 +119,7 @@ export const PlacementStatus = Struct('Backend ids of the agency in one data cen
 export type PlacementStatus = Static<typeof PlacementStatus>;
 
 export const AgencyTenantStatus = Struct('Observed state of the agency.', {
-  observedGeneration: Type.Optional(ObservedGeneration),
-  conditions: Type.Optional(Conditions),
+  ...StatusCommon,
   namespace: Type.Optional(Type.String({ description: 'The agency’s Kubernetes namespace.' })),
   placements: Type.Optional(Type.Array(PlacementStatus, { description: 'Backend ids per data center and environment.' })),
 });

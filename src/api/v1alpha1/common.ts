@@ -137,3 +137,9 @@ export interface Resource<Kind extends string, Spec, Status> {
   spec: Spec;
   status?: Status;
 }
+
+/** The status fields every kind carries, for kstatus and Argo CD health. */
+export const StatusCommon = {
+  observedGeneration: Type.Optional(ObservedGeneration),
+  conditions: Type.Optional(Conditions),
+};

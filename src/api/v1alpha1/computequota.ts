@@ -1,10 +1,9 @@
 import { Type, type Static } from '@sinclair/typebox';
 import {
-  Conditions,
   DataCenterName,
   Environment,
   ManagementPolicy,
-  ObservedGeneration,
+  StatusCommon,
   Struct,
   immutable,
   type Resource,
@@ -43,8 +42,7 @@ const Amounts = (description: string) =>
   });
 
 export const ComputeQuotaStatus = Struct('Observed quota and use.', {
-  observedGeneration: Type.Optional(ObservedGeneration),
-  conditions: Type.Optional(Conditions),
+  ...StatusCommon,
   projectId: Type.Optional(Type.String({ description: 'Keystone project the quota applies to.' })),
   limits: Type.Optional(Amounts('Limits as the backends report them.')),
   inUse: Type.Optional(Amounts('Current use as the backends report it.')),

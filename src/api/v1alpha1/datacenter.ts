@@ -1,9 +1,8 @@
 import { Type, type Static } from '@sinclair/typebox';
 import {
-  Conditions,
   DnsLabel,
   Environment,
-  ObservedGeneration,
+  StatusCommon,
   SecretKeyReference,
   Struct,
   type Resource,
@@ -98,8 +97,7 @@ export const PartitionStatus = Struct('Observed state of one partition’s backe
 });
 
 export const DataCenterStatus = Struct('Observed state of the data center.', {
-  observedGeneration: Type.Optional(ObservedGeneration),
-  conditions: Type.Optional(Conditions),
+  ...StatusCommon,
   partitions: Type.Optional(
     Type.Array(PartitionStatus, {
       description: 'Backend reachability per partition.',

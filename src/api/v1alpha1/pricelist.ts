@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { Conditions, ObservedGeneration, Struct, type Resource } from './common.js';
+import { StatusCommon, Struct, type Resource } from './common.js';
 import { ageColumn, readyColumn, type KindDefinition } from './kind.js';
 
 export const DECIMAL_PATTERN = '^[0-9]+(\\.[0-9]+)?$';
@@ -41,8 +41,7 @@ export const PriceListSpec = Struct(
 export type PriceListSpec = Static<typeof PriceListSpec>;
 
 export const PriceListStatus = Struct('Observed state of the price list.', {
-  observedGeneration: Type.Optional(ObservedGeneration),
-  conditions: Type.Optional(Conditions),
+  ...StatusCommon,
 });
 export type PriceListStatus = Static<typeof PriceListStatus>;
 

@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { Conditions, ObservedGeneration, Struct, type Resource } from './common.js';
+import { StatusCommon, Struct, type Resource } from './common.js';
 import { ageColumn, readyColumn, type KindDefinition } from './kind.js';
 
 export const PERCENT_PATTERN = '^(100(\\.0+)?|[0-9]{1,2}(\\.[0-9]+)?)$';
@@ -91,8 +91,7 @@ export const MonthAttainment = Struct('Attainment in one calendar month.', {
 });
 
 export const SLAStatus = Struct('Observed attainment.', {
-  observedGeneration: Type.Optional(ObservedGeneration),
-  conditions: Type.Optional(Conditions),
+  ...StatusCommon,
   currentMonth: Type.Optional(MonthAttainment),
   history: Type.Optional(Type.Array(MonthAttainment, { description: 'Earlier months, newest first.' })),
 });

@@ -1,11 +1,10 @@
 import { Type, type Static } from '@sinclair/typebox';
 import {
-  Conditions,
   DataCenterName,
   DnsLabel,
   Environment,
   ManagementPolicy,
-  ObservedGeneration,
+  StatusCommon,
   Struct,
   immutable,
   type Resource,
@@ -106,8 +105,7 @@ export const DeletionReceipt = Struct('Proof of what happened to the backend dat
 });
 
 export const StorageVolumeStatus = Struct('Observed state of the volume.', {
-  observedGeneration: Type.Optional(ObservedGeneration),
-  conditions: Type.Optional(Conditions),
+  ...StatusCommon,
   phase: Type.Optional(
     Type.Union(
       ['Pending', 'Creating', 'Available', 'Extending', 'Deleting', 'Retained', 'Failed'].map((phase) =>
