@@ -40,6 +40,8 @@ interface ResourceRoute {
   watchPath: boolean;
 }
 
+const MAX_WATCH_BUFFER_BYTES = 16 * 1024 * 1024;
+
 function tokenMatches(header: string | undefined, token: string): boolean {
   if (!header?.startsWith('Bearer ')) return false;
   const given = Buffer.from(header.slice(7).trim());
@@ -381,6 +383,9 @@ export class RequestHandler {
       {
         write: (chunk) => {
           response.write(chunk);
+          // Like kube-apiserver with an unresponsive watcher: close it rather than buffer without
+          // bound; the client resumes from its last resourceVersion.
+          if (response.writableLength > MAX_WATCH_BUFFER_BYTES) handle.stop?.();
         },
         end: () => {
           if (handle.stop) this.activeWatches.delete(handle.stop);

@@ -247,6 +247,20 @@ describe('embedded API server: core semantics through @kubernetes/client-node', 
     expect(refused.status).toBe(400);
   });
 
+  test('watch of one object by name, and the legacy /watch/ path', async () => {
+    await core.createNamespace({ body: { metadata: { name: 'wone' } } });
+    await core.createNamespacedConfigMap({ namespace: 'wone', body: { metadata: { name: 'a' } } });
+    await core.createNamespacedConfigMap({ namespace: 'wone', body: { metadata: { name: 'b' } } });
+    const byName = new WatchReader(t.server, '/api/v1/namespaces/wone/configmaps/b?watch=true');
+    const legacy = new WatchReader(t.server, '/api/v1/watch/namespaces/wone/configmaps');
+    await byName.waitFor(1);
+    await legacy.waitFor(2);
+    await byName.stop();
+    await legacy.stop();
+    expect(byName.events.map((e) => (e.object.metadata as Obj).name)).toEqual(['b']);
+    expect(legacy.events.map((e) => (e.object.metadata as Obj).name)).toEqual(['a', 'b']);
+  });
+
   test('timeoutSeconds ends the watch', async () => {
     const reader = new WatchReader(t.server, '/api/v1/namespaces/default/configmaps?watch=1&timeoutSeconds=1');
     await reader.done;
