@@ -41,6 +41,21 @@ export interface InformerOptions {
   random?: () => number;
   initialBackoffMs?: number;
   maxBackoffMs?: number;
+  /**
+   * Applied to every object before it is cached and handed to handlers. Defaults to
+   * {@link stripManagedFields} (as controller-runtime's recommended cache transform); pass
+   * `(obj) => obj` to keep objects whole.
+   */
+  transform?: (obj: KubeObject) => KubeObject;
+}
+
+/** Drops metadata.managedFields: controllers never need them and they dominate cache memory. */
+export function stripManagedFields(obj: KubeObject): KubeObject {
+  if (obj.metadata && 'managedFields' in obj.metadata) {
+    const { managedFields: _dropped, ...metadata } = obj.metadata as KubeObject['metadata'] & { managedFields?: unknown };
+    return { ...obj, metadata };
+  }
+  return obj;
 }
 
 export interface InformerStats {
@@ -58,6 +73,7 @@ export class SharedInformer<T extends KubeObject = KubeObject> {
   private readonly handlers: EventHandler<T>[] = [];
   private readonly syncWaiters: Array<() => void> = [];
   private readonly random: () => number;
+  private readonly transform: (obj: KubeObject) => KubeObject;
   private lastResourceVersion = '';
   private synced = false;
   private running = false;
@@ -66,6 +82,7 @@ export class SharedInformer<T extends KubeObject = KubeObject> {
     this.options = options;
     this.type = options.type;
     this.random = options.random ?? Math.random;
+    this.transform = options.transform ?? stripManagedFields;
   }
 
   hasSynced(): boolean {
@@ -158,7 +175,7 @@ export class SharedInformer<T extends KubeObject = KubeObject> {
         limit: this.options.pageSize ?? 500,
         continueToken,
       });
-      items.push(...page.items);
+      for (const item of page.items) items.push(this.transform(item) as T);
       continueToken = page.metadata?.continue || undefined;
       resourceVersion = page.metadata?.resourceVersion ?? resourceVersion;
     } while (continueToken);
@@ -192,7 +209,7 @@ export class SharedInformer<T extends KubeObject = KubeObject> {
   }
 
   private handleWatchEvent(event: WatchEvent): void {
-    const obj = event.object as T;
+    const obj = (event.type === 'BOOKMARK' ? event.object : this.transform(event.object)) as T;
     const resourceVersion = obj.metadata?.resourceVersion;
     switch (event.type) {
       case 'BOOKMARK':

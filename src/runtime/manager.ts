@@ -58,7 +58,7 @@ export type StopReason = 'stopped' | 'leadership-lost';
 
 export type InformerConfig = Pick<
   InformerOptions,
-  'namespace' | 'labelSelector' | 'resyncPeriodMs' | 'resyncJitter' | 'pageSize' | 'watchTimeoutSeconds'
+  'namespace' | 'labelSelector' | 'resyncPeriodMs' | 'resyncJitter' | 'pageSize' | 'watchTimeoutSeconds' | 'transform'
 >;
 
 export type ManagedControllerOptions<T extends KubeObject> = Omit<

@@ -71,6 +71,9 @@ describe('SharedInformer against the embedded API server', () => {
     const run = informer.run(scope.signal);
     expect(await informer.waitForSync()).toBe(true);
     expect(informer.store.size).toBe(20);
+    // The cache drops managedFields (controller-runtime's recommended transform); the server keeps them.
+    expect((await api.client.get(GADGETS, 'ns', 'g0')).metadata).toHaveProperty('managedFields');
+    expect(informer.store.get('ns/g0')?.metadata).not.toHaveProperty('managedFields');
 
     proxy.drop(true); // the watch dies and reconnects are refused: an API outage
     const g3 = await api.client.get(GADGETS, 'ns', 'g3');

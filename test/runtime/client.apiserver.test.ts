@@ -1,0 +1,63 @@
+/** The generic REST client: typed errors, request ids, timeouts and metrics. */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { KubeClient, kubeConfigForServer, resourcePath } from '../../src/runtime/client.js';
+import { ApiError, TransportError, isConflict, isNotFound } from '../../src/runtime/errors.js';
+import { RuntimeMetrics } from '../../src/runtime/metrics.js';
+import { LEASES } from '../../src/runtime/types.js';
+import type { TestApi } from './support/apiserver.js';
+import { GADGETS, gadget, startTestApi } from './support/apiserver.js';
+
+describe('KubeClient', () => {
+  let api: TestApi | undefined;
+  afterEach(async () => {
+    await api?.close();
+    api = undefined;
+  });
+
+  it('builds core and group paths', () => {
+    expect(resourcePath({ group: '', version: 'v1', resource: 'secrets', kind: 'Secret', namespaced: true }, 'ns', 'creds')).toBe(
+      '/api/v1/namespaces/ns/secrets/creds',
+    );
+    expect(resourcePath(LEASES, 'operator', 'x', 'status')).toBe('/apis/coordination.k8s.io/v1/namespaces/operator/leases/x/status');
+    expect(resourcePath(GADGETS)).toBe('/apis/runtime.test.statsmoln.io/v1/gadgets');
+  });
+
+  it('returns typed errors with the status reason and a request id, and counts requests by code', async () => {
+    api = await startTestApi();
+    const metrics = new RuntimeMetrics();
+    const client = api.clientFor(api.server.url, metrics);
+    const missing = await client.get(GADGETS, 'ns', 'nope').catch((e: unknown) => e);
+    expect(missing).toBeInstanceOf(ApiError);
+    expect(isNotFound(missing)).toBe(true);
+    expect((missing as ApiError).reason).toBe('NotFound');
+    expect((missing as ApiError).requestId).toMatch(/\S{8,}/);
+    const created = await client.create(GADGETS, gadget('once'));
+    const stale = { ...created, metadata: { ...created.metadata, resourceVersion: '1' }, spec: { changed: true } };
+    const conflict = await client.update(GADGETS, stale).catch((e: unknown) => e);
+    expect(isConflict(conflict)).toBe(true);
+    const host = new URL(api.server.url).host;
+    const text = await metrics.registry.metrics();
+    expect(text).toContain(`rest_client_requests_total{code="404",method="GET",host="${host}"} 1`);
+    expect(text).toContain(`rest_client_requests_total{code="409",method="PUT",host="${host}"} 1`);
+    expect(text).toContain(`rest_client_requests_total{code="201",method="POST",host="${host}"} 1`);
+  });
+
+  it('times out a request that gets no answer, and counts it as <error>', async () => {
+    const silent = http.createServer(() => {
+      /* never answers */
+    });
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', () => resolve()));
+    const url = `http://127.0.0.1:${(silent.address() as AddressInfo).port}`;
+    const metrics = new RuntimeMetrics();
+    const client = new KubeClient({ kubeConfig: kubeConfigForServer(url), metrics, timeoutMs: 100 });
+    const started = Date.now();
+    const error = await client.get(GADGETS, 'ns', 'x').catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(TransportError);
+    expect((error as TransportError).timedOut).toBe(true);
+    expect(Date.now() - started).toBeLessThan(2000);
+    expect(await metrics.registry.metrics()).toContain('rest_client_requests_total{code="<error>",method="GET"');
+    silent.closeAllConnections();
+    await new Promise<void>((resolve) => silent.close(() => resolve()));
+  });
+});
