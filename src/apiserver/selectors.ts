@@ -1,81 +1,18 @@
 import { badRequest } from './errors.js';
 import type { KubeObject } from './types.js';
+import { LabelSelectorError, parseLabelSelector as parseLabels, splitTerms, type LabelSelector } from '../kube/labels.js';
 
-type LabelRequirement =
-  | { op: 'exists' | 'notexists'; key: string }
-  | { op: 'in' | 'notin'; key: string; values: string[] };
+export type { LabelSelector } from '../kube/labels.js';
+export { matchesLabels } from '../kube/labels.js';
 
-export type LabelSelector = LabelRequirement[];
-
-const KEY_PATTERN = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
-
-/** Splits on commas that are not inside parentheses. */
-function splitTerms(text: string): string[] {
-  const terms: string[] = [];
-  let depth = 0;
-  let current = '';
-  for (const char of text) {
-    if (char === '(') depth++;
-    if (char === ')') depth--;
-    if (char === ',' && depth === 0) {
-      terms.push(current);
-      current = '';
-    } else current += char;
-  }
-  terms.push(current);
-  return terms.map((t) => t.trim()).filter((t) => t.length > 0);
-}
-
-function checkKey(key: string, selector: string): string {
-  if (!KEY_PATTERN.test(key)) throw badRequest(`unable to parse requirement: invalid label key "${key}" in selector "${selector}"`);
-  return key;
-}
-
-/** Parses a label selector in the syntax of `labels.Parse` (equality and set-based). */
+/** Parses a label selector; a malformed one is a 400 Bad Request, as kube-apiserver answers. */
 export function parseLabelSelector(text: string | undefined): LabelSelector {
-  if (!text) return [];
-  const requirements: LabelSelector = [];
-  for (const term of splitTerms(text)) {
-    const setMatch = /^(\S+)\s+(in|notin)\s*\(([^)]*)\)$/.exec(term);
-    if (setMatch) {
-      const values = (setMatch[3] ?? '').split(',').map((v) => v.trim()).filter((v) => v.length > 0);
-      requirements.push({ op: setMatch[2] as 'in' | 'notin', key: checkKey(setMatch[1] ?? '', text), values });
-      continue;
-    }
-    const eqMatch = /^([^=!\s]+)\s*(==|=|!=)\s*(\S*)$/.exec(term);
-    if (eqMatch) {
-      const key = checkKey(eqMatch[1] ?? '', text);
-      requirements.push({ op: eqMatch[2] === '!=' ? 'notin' : 'in', key, values: [eqMatch[3] ?? ''] });
-      continue;
-    }
-    if (term.startsWith('!')) {
-      requirements.push({ op: 'notexists', key: checkKey(term.slice(1).trim(), text) });
-      continue;
-    }
-    requirements.push({ op: 'exists', key: checkKey(term, text) });
+  try {
+    return parseLabels(text);
+  } catch (error) {
+    if (error instanceof LabelSelectorError) throw badRequest(error.message);
+    throw error;
   }
-  return requirements;
-}
-
-export function matchesLabels(selector: LabelSelector, labels: Record<string, string> | undefined): boolean {
-  for (const requirement of selector) {
-    const value = labels?.[requirement.key];
-    switch (requirement.op) {
-      case 'exists':
-        if (value === undefined) return false;
-        break;
-      case 'notexists':
-        if (value !== undefined) return false;
-        break;
-      case 'in':
-        if (value === undefined || !requirement.values.includes(value)) return false;
-        break;
-      case 'notin':
-        if (value !== undefined && requirement.values.includes(value)) return false;
-        break;
-    }
-  }
-  return true;
 }
 
 interface FieldRequirement {

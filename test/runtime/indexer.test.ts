@@ -15,7 +15,7 @@ describe('label selectors', () => {
     expect(matchesSelector(selector, { tier: 'flash', dc: 'got1', owner: 'x', paused: 'true' })).toBe(false);
     expect(matchesSelector(selector, { tier: 'flash', dc: 'got1' })).toBe(false);
     expect(matchesSelector(parseLabelSelector(''), undefined)).toBe(true);
-    expect(() => parseLabelSelector('a=b=c')).toThrow(/invalid label selector/);
+    expect(() => parseLabelSelector('a=b=c')).toThrow(/unable to parse requirement: invalid label value "b=c"/);
   });
 });
 
@@ -47,5 +47,18 @@ describe('Indexer', () => {
     store.upsert(vol('ns', 'a', { app: 'x' }, 'sto1'));
     store.addLabelIndex('app');
     expect(store.indexKeys(labelIndexName('app'), 'x')).toEqual(['ns/a']);
+  });
+});
+
+describe('label selectors shared with the API server', () => {
+  it('rejects malformed keys and values as labels.Parse does', () => {
+    expect(() => parseLabelSelector('-a=b')).toThrow(/invalid label key "-a"/);
+    expect(() => parseLabelSelector(`a=${'x'.repeat(64)}`)).toThrow(/invalid label value/);
+    expect(() => parseLabelSelector('a in (b, c=d)')).toThrow(/invalid label value "c=d"/);
+    expect(parseLabelSelector('a in (b, c), !d, e!=f')).toEqual([
+      { op: 'in', key: 'a', values: ['b', 'c'] },
+      { op: 'notexists', key: 'd' },
+      { op: 'notin', key: 'e', values: ['f'] },
+    ]);
   });
 });
