@@ -1,16 +1,11 @@
+import type { ObjectMeta as BaseObjectMeta } from '../kube/meta.js';
+
+export type { OwnerReference } from '../kube/meta.js';
+
 /** JSON values as they travel over the wire and sit in the store. */
 export type JsonValue = null | boolean | number | string | JsonValue[] | JsonObject;
 export interface JsonObject {
   [key: string]: JsonValue;
-}
-
-export interface OwnerReference {
-  apiVersion: string;
-  kind: string;
-  name: string;
-  uid: string;
-  controller?: boolean;
-  blockOwnerDeletion?: boolean;
 }
 
 export interface ManagedFieldsEntry {
@@ -23,20 +18,8 @@ export interface ManagedFieldsEntry {
   subresource?: string;
 }
 
-export interface ObjectMeta {
-  name?: string;
-  generateName?: string;
-  namespace?: string;
-  uid?: string;
-  resourceVersion?: string;
-  generation?: number;
-  creationTimestamp?: string;
-  deletionTimestamp?: string;
-  deletionGracePeriodSeconds?: number;
-  labels?: Record<string, string>;
-  annotations?: Record<string, string>;
-  finalizers?: string[];
-  ownerReferences?: OwnerReference[];
+/** Metadata as stored, with the server's own bookkeeping (managedFields) and unknown fields kept. */
+export interface ObjectMeta extends BaseObjectMeta {
   managedFields?: ManagedFieldsEntry[];
   [key: string]: unknown;
 }
