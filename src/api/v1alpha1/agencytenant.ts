@@ -118,10 +118,30 @@ export const PlacementStatus = Struct('Backend ids of the agency in one data cen
 });
 export type PlacementStatus = Static<typeof PlacementStatus>;
 
+export const MeteringWatermark = Struct('Usage of one meter in one placement has been collected up to this time.', {
+  dataCenter: DataCenterName,
+  environment: Environment,
+  meter: Type.String({ description: 'Meter name, for example compute.vcpu.hours.', minLength: 1 }),
+  collectedThrough: Type.String({
+    description: 'End of the last whole UTC hour whose usage events are in the outbox.',
+    format: 'date-time',
+  }),
+});
+export type MeteringWatermark = Static<typeof MeteringWatermark>;
+
 export const AgencyTenantStatus = Struct('Observed state of the agency.', {
   ...StatusCommon,
   namespace: Type.Optional(Type.String({ description: 'The agency’s Kubernetes namespace.' })),
   placements: Type.Optional(Type.Array(PlacementStatus, { description: 'Backend ids per data center and environment.' })),
+  metering: Type.Optional(
+    Struct('How far usage has been collected, so that after downtime every missed hour is collected once.', {
+      watermarks: Type.Array(MeteringWatermark, {
+        description: 'One watermark per data center, environment and meter.',
+        'x-kubernetes-list-type': 'map',
+        'x-kubernetes-list-map-keys': ['dataCenter', 'environment', 'meter'],
+      }),
+    }),
+  ),
 });
 export type AgencyTenantStatus = Static<typeof AgencyTenantStatus>;
 
