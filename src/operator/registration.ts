@@ -13,6 +13,7 @@ import {
   type ControllerMetrics,
 } from '../controllers/framework/index.js';
 import { isBeingDeleted, type KubeObject, type Manager } from '../runtime/index.js';
+import { dependentsOfDataCenter } from './dependents.js';
 import { informerForKind, type OperatorInformers } from './informers.js';
 
 /** What every actuator factory receives: `create<Kind>Actuator(deps)`. */
@@ -72,7 +73,7 @@ export function actuatorRegistration<T extends StatsmolnObject, Observed, Payloa
       const kind = actuator.definition.kind;
       const type = resourceTypeOf(actuator.definition);
       const informer = informerForKind(env.deps.informers, kind);
-      env.manager.addController({
+      const controller = env.manager.addController({
         name: kind.toLowerCase(),
         type,
         maxConcurrentReconciles: env.concurrency,
@@ -84,6 +85,7 @@ export function actuatorRegistration<T extends StatsmolnObject, Observed, Payloa
           metrics: env.controllerMetrics,
         }),
       });
+      if (kind !== 'DataCenter') controller.watches(env.deps.informers.dataCenters, dependentsOfDataCenter(informer));
       return kind;
     },
     planner: (deps) => plannerOf(create(deps)),
