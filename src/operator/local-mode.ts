@@ -12,7 +12,7 @@ import { resourceTypeOf } from '../controllers/framework/index.js';
 import { createLogger, KubeClient, kubeConfigForServer, type Condition, type KubeObject } from '../runtime/index.js';
 import { defaultRegistrations } from './controllers.js';
 import { startSimulatedPlatform, type SimulatedPlatform } from './local-platform.js';
-import { applyObject, loadManifests, NAMESPACES } from './manifests.js';
+import { applyObject, loadManifests } from './manifests.js';
 import { DEFAULT_OPERATOR_NAMESPACE, startOperator, type RunningOperator } from './operator.js';
 import type { ControllerRegistration } from './registration.js';
 
