@@ -10,6 +10,8 @@ export interface LocalCliOptions {
   port: number;
   crds: string;
   examples?: string;
+  /** Stop as soon as everything is Ready (CI, smoke tests) instead of running until a signal. */
+  exitWhenReady?: boolean;
 }
 
 export interface LocalCliOutput {
@@ -17,8 +19,11 @@ export interface LocalCliOutput {
   isTTY?: boolean;
 }
 
-/** Runs until SIGINT or SIGTERM (or `until` resolves, for tests); resolves once everything stopped. */
-export async function runLocalMode(options: LocalCliOptions, out: LocalCliOutput = process.stdout, until?: Promise<void>): Promise<void> {
+/**
+ * Runs until SIGINT or SIGTERM (or `until` resolves; or, with exitWhenReady, until everything is
+ * Ready); resolves once everything stopped, with whether everything became Ready.
+ */
+export async function runLocalMode(options: LocalCliOptions, out: LocalCliOutput = process.stdout, until?: Promise<void>): Promise<boolean> {
   let drawnLines = 0;
   const draw = (progress: LocalProgress): void => {
     const table = formatProgressTable(progress);
@@ -57,9 +62,13 @@ export async function runLocalMode(options: LocalCliOptions, out: LocalCliOutput
   ]);
   if (outcome.startsWith('failed')) out.write(`# ${outcome}\n`);
   if (outcome === 'ready') {
-    out.write(`# everything is Ready\nexport KUBECONFIG=${local.kubeconfigPath}\n# metrics: ${local.metricsUrl}\n# Ctrl-C stops everything; the next start resumes from ${options.dataDir}\n`);
-    await stopped;
+    out.write(`# everything is Ready\nexport KUBECONFIG=${local.kubeconfigPath}\n# metrics: ${local.metricsUrl}\n`);
+    if (!options.exitWhenReady) {
+      out.write(`# Ctrl-C stops everything; the next start resumes from ${options.dataDir}\n`);
+      await stopped;
+    }
   }
   out.write('# shutting down\n');
   await local.stop();
+  return outcome === 'ready';
 }

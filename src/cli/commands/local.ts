@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { startApiServer, type ApiServer } from '../../apiserver/index.js';
+import { runLocalMode } from '../../operator/local-cli.js';
 
 export interface LocalOptions {
   dataDir: string;
@@ -34,22 +35,32 @@ function parsePort(value: string): number {
 export function registerLocal(program: Command): void {
   program
     .command('local')
-    .description('Run the embedded Kubernetes-compatible API server with the statsmoln CRDs, and print the KUBECONFIG to use with kubectl')
+    .description('Run the whole system locally: embedded API server, OpenStack and Ceph simulators, the operator, and the examples applied')
     .option('--data-dir <dir>', 'directory for the persisted state and the kubeconfig', '.statsmoln')
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .option('--port <port>', 'port to listen on (0 picks a free one)', parsePort, 6443)
     .option('--crds <dir>', 'directory of CustomResourceDefinition YAML files', 'crds')
-    .action(async (options: LocalOptions) => {
-      const server = await startLocal(options);
-      await new Promise<void>((done) => {
-        const stop = (signal: NodeJS.Signals): void => {
-          console.error(`statsmoln local: ${signal}, shutting down`);
-          process.off('SIGINT', stop);
-          process.off('SIGTERM', stop);
-          void server.close().then(done, done);
-        };
-        process.on('SIGINT', stop);
-        process.on('SIGTERM', stop);
-      });
+    .option('--examples <dir>', 'example manifests to apply (examples/invalid is skipped)', 'examples')
+    .option('--exit-when-ready', 'stop once everything is Ready (exit 1 if it is not within --ready-timeout)', false)
+    .option('--ready-timeout <seconds>', 'with --exit-when-ready: how long to wait', parsePositive, 300)
+    .action(async (options: LocalOptions & { examples: string; exitWhenReady: boolean; readyTimeout: number }) => {
+      let timer: NodeJS.Timeout | undefined;
+      const deadline = options.exitWhenReady
+        ? new Promise<void>((resolve) => {
+            timer = setTimeout(resolve, options.readyTimeout * 1000);
+          })
+        : undefined;
+      const ready = await runLocalMode(options, process.stdout, deadline);
+      clearTimeout(timer);
+      if (!ready && options.exitWhenReady) {
+        console.error(`statsmoln local: not everything was Ready within ${options.readyTimeout} s`);
+        process.exitCode = 1;
+      }
     });
+}
+
+function parsePositive(value: string): number {
+  const seconds = Number(value);
+  if (!Number.isFinite(seconds) || seconds <= 0) throw new Error(`not a positive number of seconds: ${value}`);
+  return seconds;
 }
