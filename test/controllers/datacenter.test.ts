@@ -55,6 +55,11 @@ describe('DataCenter controller', () => {
       expect(entry?.services.every((service) => service.reachable)).toBe(true);
       expect(entry?.services.find((service) => service.service === 'keystone')?.version).toBe('v3.14');
       expect(entry?.services.find((service) => service.service === 'ceph')?.version).toBe('16.2.15 pacific');
+      // The simulator serves the version documents real Zed serves (measured: Nova 2.93, Cinder 3.70).
+      expect(entry?.services.find((service) => service.service === 'compute')).toMatchObject({ version: 'v2.1 (microversion 2.93)' });
+      expect(entry?.services.find((service) => service.service === 'volumev3')).toMatchObject({ version: 'v3.0 (microversion 3.70)' });
+      expect(entry?.services.find((service) => service.service === 'network')).toMatchObject({ version: 'v2.0' });
+      expect(entry?.services.some((service) => service.message !== undefined)).toBe(false);
       expect(Date.parse(entry?.lastCheckTime ?? '')).not.toBeNaN();
     }
     const text = JSON.stringify(dc.status);

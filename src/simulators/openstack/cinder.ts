@@ -316,6 +316,24 @@ export class CinderSim implements RegionalService {
   private routes(): void {
     const r = this.router;
     const base = '/v3/:project';
+
+    // The version document real Cinder (Zed) serves at /v3/, without authentication.
+    r.add('GET', '/v3/', () => ({
+      status: 200,
+      body: {
+        versions: [
+          {
+            id: 'v3.0',
+            status: 'CURRENT',
+            version: '3.70',
+            min_version: '3.0',
+            updated: '2023-08-31T00:00:00Z',
+            links: [{ rel: 'describedby', type: 'text/html', href: 'https://docs.openstack.org/' }],
+            'media-types': [{ base: 'application/json', type: 'application/vnd.openstack.volume+json;version=3' }],
+          },
+        ],
+      },
+    }));
     const listVolumes = (req: SimRequest, p: Record<string, string>) => {
       this.settle();
       const auth = authOf(req);

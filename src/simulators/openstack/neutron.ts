@@ -375,6 +375,9 @@ export class NeutronSim implements RegionalService {
     const r = this.router;
     const v = '/v2.0';
 
+    // The version list real Neutron serves at its root, without authentication.
+    r.add('GET', '/', () => ({ status: 200, body: { versions: [{ id: 'v2.0', status: 'CURRENT', links: [{ rel: 'self', href: '/v2.0/' }] }] } }));
+
     // Networks
     r.add('GET', `${v}/networks`, (req) => {
       const ext = req.query.get('router:external');

@@ -199,6 +199,24 @@ export class NovaSim implements RegionalService {
     const r = this.router;
     const base = '/v2.1';
 
+    // The version document real Nova (Zed) serves, without authentication.
+    const versionDocument = () => ({
+      status: 200,
+      body: {
+        version: {
+          id: 'v2.1',
+          status: 'CURRENT',
+          version: '2.93',
+          min_version: '2.1',
+          updated: '2013-07-23T11:33:21Z',
+          links: [{ rel: 'describedby', type: 'text/html', href: 'http://docs.openstack.org/' }],
+          'media-types': [{ base: 'application/json', type: 'application/vnd.openstack.compute+json;version=2.1' }],
+        },
+      },
+    });
+    r.add('GET', base, versionDocument);
+    r.add('GET', `${base}/`, versionDocument);
+
     r.add('GET', `${base}/os-quota-sets/:id`, (req, p) => {
       this.requireAdmin(authOf(req), 'os_compute_api:os-quota-sets:show');
       return { status: 200, body: { quota_set: this.quotaSet(p.id ?? '') } };
