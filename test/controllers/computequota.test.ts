@@ -74,9 +74,11 @@ describe('ComputeQuota', () => {
     const admin = h.adminClients('sto-1');
     const projectClients = admin.forProject(project('sto-1/test'));
     // Servers use 3 x 1 vCPU in the test project; then the quota drops to 2 cores.
-    const flavor = (await admin.compute.findFlavor(h.openstack.facts().flavorName)) ?? (await admin.compute.createFlavor({ name: 'm1.tiny', vcpus: 1, ram: 512, disk: 1 }));
+    const { flavorName = 'm1.tiny', imageId = '' } = h.openstack.facts();
+    const flavor = (await admin.compute.findFlavor(flavorName)) ?? (await admin.compute.createFlavor({ name: flavorName, vcpus: 1, ram: 512, disk: 1 }));
+    expect(flavor.vcpus).toBe(1);
     for (const index of [1, 2, 3]) {
-      await projectClients.compute.createServer({ name: `app-${index}`, flavorRef: flavor.id, imageRef: h.openstack.facts().imageId, networks: 'none' });
+      await projectClients.compute.createServer({ name: `app-${index}`, flavorRef: flavor.id, imageRef: imageId, networks: 'none' });
     }
     const current = await get('sto-1-test');
     await h.client.update(QUOTAS, { ...current, spec: { ...(current.spec as object), cores: 2 } });

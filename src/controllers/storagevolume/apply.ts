@@ -2,19 +2,13 @@ import type { StorageVolume } from '../../api/v1alpha1/index.js';
 import type { OpenStackClients } from '../../backends/openstack/index.js';
 import type { CephDashboardClient, ImageSpec } from '../../backends/ceph/index.js';
 import { METADATA_UID_KEY, TAG_PREFIX, names, type Action } from '../framework/index.js';
-import { getVolumeOrUndefined, inProject, isCephNotFound, isOpenStackNotFound } from './clients.js';
+import { inProject, isCephNotFound, isOpenStackNotFound } from './clients.js';
 import type { VolumeControllerDeps } from './observe.js';
-import { GIB, type VolumeObserved, type VolumePayload, type VolumeTarget } from './types.js';
+import { GIB, type DeletionOutcome, type VolumeObserved, type VolumePayload, type VolumeTarget } from './types.js';
 
 /** Metadata key on the final copy that a Snapshot deletion keeps: the id of the deleted volume. */
 export const METADATA_FINAL_COPY_OF = `${TAG_PREFIX}final-copy-of`;
 
-/** What a deletion did, as the backend confirmed it; becomes status.deletionReceipt. */
-export interface DeletionOutcome {
-  time: string;
-  confirmation: string;
-  snapshotId?: string;
-}
 
 /** Compact UTC time for backend names: 20260102T030405Z. */
 export function compactTime(ms: number): string {
@@ -133,17 +127,9 @@ export class VolumeApplier {
 
   private async confirmCinderGone(clients: OpenStackClients, volumeId: string): Promise<DeletionOutcome> {
     await clients.blockStorage.waitForVolumeGone(volumeId, this.deps.wait);
-    try {
-      const still = await getVolumeOrUndefined(clients, volumeId);
-      if (still) throw new Error(`Cinder volume ${volumeId} still exists (${still.status}) after deletion`);
-      throw new Error(`Cinder volume ${volumeId}: read-back gave no answer`);
-    } catch (error) {
-      if (!isOpenStackNotFound(error)) throw error;
-      return {
-        time: new Date(this.now()).toISOString(),
-        confirmation: `volume ${volumeId} deleted; GET /volumes/${volumeId} answered ${error.status ?? 404}${error.requestId ? ` [${error.requestId}]` : ''}`,
-      };
-    }
+    const gone = await confirmCinderAbsent(clients, volumeId, this.now());
+    if (!gone) throw new Error(`Cinder volume ${volumeId} still exists after deletion`);
+    return gone;
   }
 
   private async applyRbd(
@@ -176,14 +162,36 @@ export class VolumeApplier {
   }
 
   private async confirmRbdGone(dashboard: CephDashboardClient, spec: ImageSpec): Promise<DeletionOutcome> {
-    const where = `${spec.pool}/${spec.namespace ?? ''}/${spec.name}`;
-    try {
-      await dashboard.getImage(spec, { omitUsage: true });
-    } catch (error) {
-      if (!isCephNotFound(error)) throw error;
-      const requestId = (error as { requestId?: string }).requestId;
-      return { time: new Date(this.now()).toISOString(), confirmation: `image ${where} deleted; GET answered 404${requestId ? ` [${requestId}]` : ''}` };
-    }
-    throw new Error(`RBD image ${where} still exists after deletion`);
+    const gone = await confirmRbdAbsent(dashboard, spec, this.now());
+    if (!gone) throw new Error(`RBD image ${spec.pool}/${spec.namespace ?? ''}/${spec.name} still exists after deletion`);
+    return gone;
+  }
+}
+
+/** A read-back that answers 404, as the receipt's confirmation; undefined while the volume exists. */
+export async function confirmCinderAbsent(clients: OpenStackClients, volumeId: string, nowMs: number): Promise<DeletionOutcome | undefined> {
+  try {
+    await clients.blockStorage.getVolume(volumeId);
+    return undefined;
+  } catch (error) {
+    if (!isOpenStackNotFound(error)) throw error;
+    return {
+      time: new Date(nowMs).toISOString(),
+      confirmation: `volume ${volumeId} deleted; GET /volumes/${volumeId} answered ${error.status ?? 404}${error.requestId ? ` [${error.requestId}]` : ''}`,
+    };
+  }
+}
+
+export async function confirmRbdAbsent(dashboard: CephDashboardClient, spec: ImageSpec, nowMs: number): Promise<DeletionOutcome | undefined> {
+  try {
+    await dashboard.getImage(spec, { omitUsage: true });
+    return undefined;
+  } catch (error) {
+    if (!isCephNotFound(error)) throw error;
+    const requestId = (error as { requestId?: string }).requestId;
+    return {
+      time: new Date(nowMs).toISOString(),
+      confirmation: `image ${spec.pool}/${spec.namespace ?? ''}/${spec.name} deleted; GET answered 404${requestId ? ` [${requestId}]` : ''}`,
+    };
   }
 }

@@ -1,6 +1,7 @@
 import type { StorageVolume } from '../../api/v1alpha1/index.js';
 import type { OpenStackClients, Volume, WaitOptions } from '../../backends/openstack/index.js';
-import type { CephDashboardClient, RbdImage } from '../../backends/ceph/index.js';
+import { parseImageSpec, type CephDashboardClient, type RbdImage } from '../../backends/ceph/index.js';
+import { confirmCinderAbsent, confirmRbdAbsent } from './apply.js';
 import { DependencyNotReadyError, InvalidConfigurationError, METADATA_UID_KEY, names, type PartitionBackends } from '../framework/index.js';
 import type { ControllerDeps } from '../computequota/deps.js';
 import { findTenant, tenantNameOf, tenantProject } from '../computequota/project.js';
@@ -85,8 +86,18 @@ export async function observeVolume(deps: VolumeControllerDeps, volume: StorageV
     throw error;
   }
   try {
-    if (target.backend === 'cinder') return { target, ...(await observeCinder(deps, volume, backends.openstack, target)) };
-    return { target, ...(await observeRbd(volume, backends.cephDashboard, target)) };
+    const found =
+      target.backend === 'cinder' ? await observeCinder(deps, volume, backends.openstack, target) : await observeRbd(volume, backends.cephDashboard, target);
+    const recorded = volume.status?.backendId;
+    if (deleting && !found.volume && recorded && (volume.spec.deletionPolicy ?? 'Retain') !== 'Retain') {
+      const now = (deps.now ?? Date.now)();
+      const confirmedGone =
+        target.backend === 'cinder'
+          ? await confirmCinderAbsent(backends.openstack, recorded, now)
+          : await confirmRbdAbsent(backends.cephDashboard, parseImageSpec(recorded), now);
+      return { target, ...found, ...(confirmedGone ? { confirmedGone } : {}) };
+    }
+    return { target, ...found };
   } catch (error) {
     if (deleting && error instanceof DependencyNotReadyError && error.reason === 'ImportNotFound') return { target };
     throw error;

@@ -1,7 +1,6 @@
 import type { StorageVolume } from '../../api/v1alpha1/index.js';
 import type { Action } from '../framework/index.js';
-import type { DeletionOutcome } from './apply.js';
-import type { VolumeObserved, VolumePayload } from './types.js';
+import type { DeletionOutcome, VolumeObserved, VolumePayload } from './types.js';
 
 /**
  * phase, backendId, sizeGiB, and usedBytes for RBD (Ceph's disk_usage). For Cinder, usedBytes stays
@@ -53,6 +52,13 @@ export function volumeDeletionStatus(
         deletionReceipt: { action: 'Retained', backendId, time: new Date(nowMs).toISOString(), confirmation: `${action.payload.note}; last seen ${current?.state ?? 'unknown'}, ${current?.sizeGiB ?? '?'} GiB` },
       };
     }
+  }
+  const policy = volume.spec.deletionPolicy ?? 'Retain';
+  if (observed.confirmedGone && policy !== 'Retain') {
+    return {
+      phase: 'Deleting',
+      deletionReceipt: { action: policy === 'Delete' ? 'Deleted' : 'SnapshotThenDeleted', backendId, time: observed.confirmedGone.time, confirmation: observed.confirmedGone.confirmation },
+    };
   }
   if (!observed.target) {
     return {

@@ -41,12 +41,24 @@ export interface ObservedVolume {
   imported: boolean;
 }
 
+/** What a deletion did, as the backend confirmed it; becomes status.deletionReceipt. */
+export interface DeletionOutcome {
+  time: string;
+  confirmation: string;
+  snapshotId?: string;
+}
+
 export interface VolumeObserved {
   /** Undefined only while deleting an object whose tenant project is gone. */
   target?: VolumeTarget;
   volume?: ObservedVolume;
   /** RBD: whether the agency's namespace exists in the tier's pool. */
   namespaceExists?: boolean;
+  /**
+   * While deleting: the volume recorded in status is already gone (an earlier attempt deleted it
+   * and died before finishing), with the read-back that proves it.
+   */
+  confirmedGone?: DeletionOutcome;
 }
 
 export type VolumePayload =
