@@ -147,6 +147,18 @@ describe('StorageVolume on Cinder', () => {
     await expect(cinder().getVolume(id)).rejects.toMatchObject({ kind: 'NotFound' });
   });
 
+  it('a crash between the delete call and its confirmation still ends in a confirmed receipt, with one delete', async () => {
+    await h.client.create(VOLUMES, storageVolume(secret.namespace, 'half-deleted', { sizeGiB: 5, encrypted: true, deletionPolicy: 'Delete' }));
+    const id = statusOf(await ready(secret, 'half-deleted')).backendId ?? '';
+    h.openstack.resetCounters();
+    const gone = jest.spyOn(BlockStorageClient.prototype, 'waitForVolumeGone').mockRejectedValueOnce(new Error('operator killed'));
+    const last = await deleteAndReadReceipt(secret, 'half-deleted');
+    gone.mockRestore();
+    expect(countRequests(h, 'cinder DELETE')).toBe(1);
+    expect(last.deletionReceipt).toMatchObject({ action: 'Deleted', backendId: id });
+    expect(last.deletionReceipt?.confirmation).toContain(`GET /volumes/${id} answered 404`);
+  });
+
   it('Snapshot keeps a final copy from a snapshot, then deletes the volume and confirms it', async () => {
     const id = statusOf(await ready(secret, 'deklarationer-db')).backendId ?? '';
     h.openstack.resetCounters();
