@@ -30,7 +30,10 @@ export interface VolumeOperator {
   stop(): Promise<void>;
 }
 
-export async function startVolumeOperator(h: Harness): Promise<VolumeOperator> {
+/** Only the API client and a backend registry are needed, so that the real-services test can use it too. */
+export type OperatorEnvironment = Pick<Harness, 'client' | 'backendRegistry'>;
+
+export async function startVolumeOperator(h: OperatorEnvironment, wait = { timeoutMs: 10_000, intervalMs: 10 }): Promise<VolumeOperator> {
   const metrics = new Registry();
   const manager = new Manager({ client: h.client, server: false, metrics: new RuntimeMetrics({ registry: metrics }) });
   const informers: OperatorInformers = {
@@ -54,7 +57,7 @@ export async function startVolumeOperator(h: Harness): Promise<VolumeOperator> {
     name: 'storagevolume',
     type: VOLUMES,
     reconcile: resourceReconciler({
-      actuator: createStorageVolumeActuator({ ...deps, wait: { timeoutMs: 10_000, intervalMs: 10 } }),
+      actuator: createStorageVolumeActuator({ ...deps, wait }),
       informer: informers.volumes,
       type: VOLUMES,
       context,

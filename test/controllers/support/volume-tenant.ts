@@ -29,7 +29,10 @@ export interface TenantOptions {
   withoutProjects?: boolean;
 }
 
-export async function createTenant(h: Harness, name: string, placements: Placement[], options: TenantOptions = {}): Promise<TenantFixture> {
+/** The API client and admin clients per data center: the harness, or real services. */
+export type TenantEnvironment = Pick<Harness, 'client' | 'adminClients'>;
+
+export async function createTenant(h: TenantEnvironment, name: string, placements: Placement[], options: TenantOptions = {}): Promise<TenantFixture> {
   const namespace = `agency-${name}`;
   await h.client.create(NAMESPACES, { metadata: { name: namespace, labels: { 'statsmoln.io/tenant': name } } });
   const dataCenters = [...new Set(placements.map((placement) => placement.dataCenter))];
@@ -62,7 +65,7 @@ export async function createTenant(h: Harness, name: string, placements: Placeme
 }
 
 /** A project in the data center's region, as the tenant controller makes it, with the operator's user as admin there. */
-export async function createProject(h: Harness, tenant: string, placement: Placement): Promise<string> {
+export async function createProject(h: TenantEnvironment, tenant: string, placement: Placement): Promise<string> {
   const identity = h.adminClients(placement.dataCenter).identity;
   const domainName = `agency-${tenant}`;
   const domain = (await identity.listDomains({ name: domainName }))[0] ?? (await identity.createDomain({ name: domainName }));
