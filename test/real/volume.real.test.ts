@@ -45,7 +45,18 @@ let ceph: CephDashboardClient;
 let operator: VolumeOperator | undefined;
 let tenant: TenantFixture;
 const registries: BackendRegistry[] = [];
-const until = <T>(read: () => Promise<T>, accept: (value: T) => boolean, what: string) => eventually(read, accept, what, 240_000);
+const TIMEOUT_MS = Number(process.env.STATSMOLN_REAL_WAIT_MS ?? 240_000);
+
+/** Waits like eventually, but fails with the object's conditions rather than the whole object. */
+async function until<T>(read: () => Promise<T>, accept: (value: T) => boolean, what: string): Promise<T> {
+  let last: T | undefined;
+  try {
+    return await eventually(async () => (last = await read()), accept, what, TIMEOUT_MS);
+  } catch {
+    const conditions = (last as { status?: { conditions?: unknown } } | undefined)?.status?.conditions;
+    throw new Error(`timed out waiting for ${what}; conditions: ${JSON.stringify(conditions ?? last)}`);
+  }
+}
 
 beforeAll(async () => {
   api = await startApiServer({ host: '127.0.0.1', port: 0 });
@@ -91,7 +102,7 @@ beforeAll(async () => {
     {
       client,
       backendRegistry: (informer: SharedInformer<KubeObject>) => {
-        const registry = new BackendRegistry({ client, operatorNamespace: OPERATOR_NAMESPACE, dataCenters: informer, timeoutMs: 60_000 });
+        const registry = new BackendRegistry({ client, operatorNamespace: OPERATOR_NAMESPACE, dataCenters: informer, timeoutMs: 60_000, metricsRegistry: new Registry() });
         registries.push(registry);
         return registry;
       },
