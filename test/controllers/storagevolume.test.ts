@@ -88,6 +88,15 @@ describe('StorageVolume on Cinder', () => {
     expect((await cinder().getVolume(statusOf(grown).backendId ?? '')).size).toBe(3072);
   });
 
+  it('a no-change resync reads but writes nothing', async () => {
+    const current = await get(secret, 'deklarationer-db');
+    h.openstack.resetCounters();
+    await h.client.update(VOLUMES, { ...current, metadata: { ...current.metadata, labels: { resync: '1' } } });
+    await eventually(async () => countRequests(h, 'cinder GET'), (reads) => reads >= 1, 'a resync read');
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(countRequests(h, 'cinder POST') + countRequests(h, 'cinder PUT') + countRequests(h, 'cinder DELETE')).toBe(0);
+  });
+
   it('refuses a volume whose deterministic name is taken by another owner, touching nothing', async () => {
     const project = h.adminClients('sto-1').forProject(projectOf(secret));
     const foreign = await project.blockStorage.createVolume({ name: 'agency-skatteverket/taken', size: 1, volume_type: 'encrypted', metadata: { 'statsmoln.io:uid': 'someone-else' } });
@@ -214,6 +223,15 @@ describe('StorageVolume import and Observe', () => {
     expect(conditionOf(observed, 'Stalled')).toMatchObject({ reason: 'ObservedDifference', message: 'managementPolicy Observe: 1 to create needed; not acting' });
     expect(statusOf(observed).phase).toBe('Pending');
     expect(countRequests(h, 'cinder POST')).toBe(0);
+  });
+
+  it('waits with ProjectAccessNotReady while the operator has no role in the project', async () => {
+    const locked = await createTenant(h, 'kronofogden', [{ dataCenter: 'sto-1', environment: 'production' }], { withoutOperatorRole: true });
+    h.openstack.resetCounters();
+    await h.client.create(VOLUMES, storageVolume(locked.namespace, 'data'));
+    const waiting = await eventually(() => h.client.get<KubeObject>(VOLUMES, locked.namespace, 'data'), (object) => conditionOf(object, 'Reconciling')?.reason === 'ProjectAccessNotReady', 'ProjectAccessNotReady');
+    expect(conditionOf(waiting, 'Reconciling')?.message).toContain(`the operator's user cannot act in project ${locked.projects.get('sto-1/production') ?? ''} yet`);
+    expect(countRequests(h, CREATE_VOLUME)).toBe(0);
   });
 
   it('waits with TenantNotReady while the tenant has no project', async () => {

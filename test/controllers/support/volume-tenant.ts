@@ -27,6 +27,8 @@ export interface TenantOptions {
   confidentiality?: number;
   /** Leave status.placements empty (the tenant controller has not got there yet). */
   withoutProjects?: boolean;
+  /** Do not give the operator's user a role in the projects. */
+  withoutOperatorRole?: boolean;
 }
 
 /** The API client and admin clients per data center: the harness, or real services. */
@@ -56,7 +58,7 @@ export async function createTenant(h: TenantEnvironment, name: string, placement
   if (options.withoutProjects) return { name, namespace, projects };
   const statusPlacements = [];
   for (const placement of placements) {
-    const projectId = await createProject(h, name, placement);
+    const projectId = await createProject(h, name, placement, !options.withoutOperatorRole);
     projects.set(`${placement.dataCenter}/${placement.environment}`, projectId);
     statusPlacements.push({ ...placement, projectId, ready: true });
   }
@@ -65,7 +67,7 @@ export async function createTenant(h: TenantEnvironment, name: string, placement
 }
 
 /** A project in the data center's region, as the tenant controller makes it, with the operator's user as admin there. */
-export async function createProject(h: TenantEnvironment, tenant: string, placement: Placement): Promise<string> {
+export async function createProject(h: TenantEnvironment, tenant: string, placement: Placement, operatorRole = true): Promise<string> {
   const identity = h.adminClients(placement.dataCenter).identity;
   const domainName = `agency-${tenant}`;
   const domain = (await identity.listDomains({ name: domainName }))[0] ?? (await identity.createDomain({ name: domainName }));
@@ -77,7 +79,7 @@ export async function createProject(h: TenantEnvironment, tenant: string, placem
   const [admin] = await identity.listUsers({ name: 'admin' });
   const [role] = await identity.listRoles({ name: 'admin' });
   if (!admin || !role) throw new Error('the simulator has no admin user or role');
-  await identity.grantRole({ projectId: project.id }, { userId: admin.id }, role.id);
+  if (operatorRole) await identity.grantRole({ projectId: project.id }, { userId: admin.id }, role.id);
   // Room for the example volumes (terabytes); the tenant controller will own Cinder quotas.
   await h.adminClients(placement.dataCenter).blockStorage.updateQuotaSet(project.id, { gigabytes: -1, volumes: -1, snapshots: -1 });
   return project.id;
