@@ -2,7 +2,7 @@
  * ComputeQuota end to end: embedded API server, OpenStack simulator, the generic reconcile loop.
  */
 import { startHarness, type Harness } from './support/harness.js';
-import { createTenant, type TenantFixture } from './support/volume-tenant.js';
+import { createProject, createTenant, TENANTS, type TenantFixture } from './support/volume-tenant.js';
 import { conditionOf, countRequests, eventually, isReady, quota, QUOTAS, startVolumeOperator, type VolumeOperator } from './support/volume-operator.js';
 import type { KubeObject } from '../../src/runtime/index.js';
 
@@ -110,6 +110,13 @@ describe('ComputeQuota', () => {
     const waiting = await eventually(() => get('sto-1-production', late.namespace), (object) => conditionOf(object, 'Reconciling')?.status === 'True', 'Reconciling');
     expect(conditionOf(waiting, 'Reconciling')).toMatchObject({ reason: 'TenantNotReady' });
     expect(conditionOf(waiting, 'Ready')?.status).toBe('False');
+
+    // The tenant controller gets there: the quota follows at once, not after the 15 s retry.
+    const projectId = await createProject(h, late.name, { dataCenter: 'sto-1', environment: 'production' });
+    const tenantObject = await h.client.get<KubeObject>(TENANTS, '', late.name);
+    await h.client.updateStatus(TENANTS, { ...tenantObject, status: { placements: [{ dataCenter: 'sto-1', environment: 'production', projectId, ready: true }] } });
+    const ready = await eventually(() => get('sto-1-production', late.namespace), isReady, 'Ready once the tenant has its project', 5_000);
+    expect(ready.status).toMatchObject({ projectId, limits: { cores: 512 } });
   });
 
   it('under managementPolicy Observe reports the difference and writes nothing', async () => {

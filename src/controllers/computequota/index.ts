@@ -13,6 +13,7 @@ export type { ControllerDeps, OperatorInformers } from './deps.js';
 export { planQuota, planQuotaDeletion, desiredNova } from './plan.js';
 export { belowUsage, quotaStatus, CONDITION_BELOW_USAGE } from './status.js';
 export type { QuotaObserved, QuotaPayload } from './types.js';
+export { allObjects, objectsOfTenant } from './project.js';
 
 /** ComputeQuota: the Nova quota set and Neutron floating-IP quota of the agency's project in one partition. */
 export function createComputeQuotaActuator(deps: ControllerDeps): Actuator<ComputeQuota, QuotaObserved, QuotaPayload> {

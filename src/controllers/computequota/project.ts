@@ -3,7 +3,8 @@
  * `status.placements[]`. Quotas and volumes of namespace `agency-<tenant>` act in that project only.
  */
 import type { AgencyTenant, DataCenter, Environment } from '../../api/v1alpha1/index.js';
-import { tenantOfNamespace, type StatsmolnObject } from '../../api/validation/index.js';
+import { tenantNamespace, tenantOfNamespace, type StatsmolnObject } from '../../api/validation/index.js';
+import { objectKey, type KeyMapper, type KubeObject, type SharedInformer } from '../../runtime/index.js';
 import { DependencyNotReadyError, InvalidConfigurationError } from '../framework/index.js';
 import type { OperatorInformers } from './deps.js';
 
@@ -44,4 +45,20 @@ export function tenantAndDataCenters(informers: OperatorInformers, object: Stats
   const tenant = tenantName ? findTenant(informers, tenantName) : undefined;
   const dataCenters = informers.dataCenters.store.list() as unknown as DataCenter[];
   return [...(tenant ? [tenant] : []), ...dataCenters];
+}
+
+/**
+ * Watch mappers for the operator assembly: when a tenant changes (its project appears in
+ * status.placements), reconcile the quotas or volumes of its namespace at once instead of after the
+ * TenantNotReady retry; when a DataCenter changes (a partition becomes Ready), reconcile all of them.
+ */
+export function objectsOfTenant(primaries: SharedInformer<KubeObject>): KeyMapper {
+  return (tenant) => {
+    const name = tenant.metadata?.name;
+    return name ? primaries.store.select({ namespace: tenantNamespace(name) }).map(objectKey) : [];
+  };
+}
+
+export function allObjects(primaries: SharedInformer<KubeObject>): KeyMapper {
+  return () => primaries.store.keys();
 }

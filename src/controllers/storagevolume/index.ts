@@ -10,6 +10,7 @@ import type { VolumeObserved, VolumePayload } from './types.js';
 export type { VolumeControllerDeps } from './observe.js';
 export { planVolume, planVolumeDeletion, RBD_SNAPSHOT_UNSUPPORTED } from './plan.js';
 export { volumeStatus } from './status.js';
+export { allObjects, objectsOfTenant } from '../computequota/project.js';
 export { METADATA_FINAL_COPY_OF } from './apply.js';
 export type { VolumeObserved, VolumePayload, VolumeTarget, ObservedVolume } from './types.js';
 

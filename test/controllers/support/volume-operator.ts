@@ -14,7 +14,7 @@ import {
   type ComputeQuota,
   type StorageVolume,
 } from '../../../src/api/v1alpha1/index.js';
-import { createComputeQuotaActuator, type OperatorInformers } from '../../../src/controllers/computequota/index.js';
+import { allObjects, createComputeQuotaActuator, objectsOfTenant, type OperatorInformers } from '../../../src/controllers/computequota/index.js';
 import { createStorageVolumeActuator } from '../../../src/controllers/storagevolume/index.js';
 import { ControllerMetrics, resourceReconciler, resourceTypeOf } from '../../../src/controllers/framework/index.js';
 import { Manager, RuntimeMetrics, type Condition, type KubeObject } from '../../../src/runtime/index.js';
@@ -48,22 +48,28 @@ export async function startVolumeOperator(h: OperatorEnvironment, wait = { timeo
   const controllerMetrics = new ControllerMetrics(metrics);
   const context = { client: h.client, events: manager.events, clock: manager.clock };
   const deps = { registry, informers };
-  manager.addController({
-    name: 'computequota',
-    type: QUOTAS,
-    reconcile: resourceReconciler({ actuator: createComputeQuotaActuator(deps), informer: informers.quotas, type: QUOTAS, context, metrics: controllerMetrics }),
-  });
-  manager.addController({
-    name: 'storagevolume',
-    type: VOLUMES,
-    reconcile: resourceReconciler({
-      actuator: createStorageVolumeActuator({ ...deps, wait }),
-      informer: informers.volumes,
+  manager
+    .addController({
+      name: 'computequota',
+      type: QUOTAS,
+      reconcile: resourceReconciler({ actuator: createComputeQuotaActuator(deps), informer: informers.quotas, type: QUOTAS, context, metrics: controllerMetrics }),
+    })
+    .watches(informers.tenants, objectsOfTenant(informers.quotas))
+    .watches(informers.dataCenters, allObjects(informers.quotas));
+  manager
+    .addController({
+      name: 'storagevolume',
       type: VOLUMES,
-      context,
-      metrics: controllerMetrics,
-    }),
-  });
+      reconcile: resourceReconciler({
+        actuator: createStorageVolumeActuator({ ...deps, wait }),
+        informer: informers.volumes,
+        type: VOLUMES,
+        context,
+        metrics: controllerMetrics,
+      }),
+    })
+    .watches(informers.tenants, objectsOfTenant(informers.volumes))
+    .watches(informers.dataCenters, allObjects(informers.volumes));
   await manager.start();
   return { manager, informers, metrics, stop: async () => { await manager.stop(); } };
 }
