@@ -165,6 +165,22 @@ describe('quota and volumes against real OpenStack and Ceph', () => {
     await client.update(VOLUMES, { ...held, metadata: { ...held.metadata, finalizers: [] } });
   });
 
+  it('deletionPolicy Snapshot keeps a final copy in the project and deletes the volume', async () => {
+    await client.create(VOLUMES, storageVolume(tenant.namespace, 'kept-copy', { dataCenter: DC, sizeGiB: 1, tier: 'hdd', deletionPolicy: 'Snapshot' }));
+    const ready = await until(() => get(VOLUMES, 'kept-copy'), isReady, 'volume Ready');
+    const id = status(ready).backendId ?? '';
+    await client.update(VOLUMES, { ...ready, metadata: { ...ready.metadata, finalizers: [...(ready.metadata?.finalizers ?? []), 'test.statsmoln.io/hold'] } });
+    await client.delete(VOLUMES, tenant.namespace, 'kept-copy');
+    const held = await until(() => get(VOLUMES, 'kept-copy'), (object) => !(object.metadata?.finalizers ?? []).includes('statsmoln.io/cleanup'), 'finalized');
+    const receipt = status(held).deletionReceipt as { action: string; snapshotId?: string; confirmation: string } | undefined;
+    expect(receipt).toMatchObject({ action: 'SnapshotThenDeleted' });
+    await expect(admin.blockStorage.getVolume(id)).rejects.toMatchObject({ kind: 'NotFound' });
+    const copy = await admin.blockStorage.getVolume(receipt?.snapshotId ?? '');
+    expect(copy).toMatchObject({ status: 'available', size: 1, metadata: { 'statsmoln.io:final-copy-of': id } });
+    expect(copy.name).toMatch(new RegExp(`^${tenant.namespace}/kept-copy@final-`));
+    await client.update(VOLUMES, { ...held, metadata: { ...held.metadata, finalizers: [] } });
+  });
+
   it('creates, grows and deletes a raw RBD image in the agency namespace, with Ceph usage', async () => {
     await client.create(VOLUMES, storageVolume(tenant.namespace, 'raw', { dataCenter: DC, sizeGiB: 1, tier: 'hdd', backend: 'rbd', deletionPolicy: 'Delete' }));
     const ready = await until(() => get(VOLUMES, 'raw'), isReady, 'rbd volume Ready');
