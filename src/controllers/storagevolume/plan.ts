@@ -1,0 +1,62 @@
+import type { StorageVolume } from '../../api/v1alpha1/index.js';
+import { InvalidConfigurationError, type Action } from '../framework/index.js';
+import type { VolumeObserved, VolumePayload, VolumeTarget } from './types.js';
+
+const resourceOf = (target: VolumeTarget): string => (target.backend === 'cinder' ? 'cinder volume' : 'rbd image');
+
+export const RBD_SNAPSHOT_UNSUPPORTED =
+  'deletionPolicy Snapshot is not available for backend rbd: the Ceph dashboard deletes an image together with its snapshots, and the Ceph client has no image copy yet; use Retain or Delete';
+
+/** Create, adopt (tag an imported volume as ours), or extend. Volumes never shrink. */
+export function planVolume(volume: StorageVolume, observed: VolumeObserved): Array<Action<VolumePayload>> {
+  const { target, volume: current } = observed;
+  if (!target) return [];
+  if (target.backend === 'rbd' && volume.spec.deletionPolicy === 'Snapshot') throw new InvalidConfigurationError(RBD_SNAPSHOT_UNSUPPORTED);
+  const base = { resource: resourceOf(target), scope: target.scope };
+  const wanted = volume.spec.sizeGiB;
+  if (!current) {
+    if (volume.spec.import) return []; // observe waits for (filter) or refuses (id) a missing import
+    const actions: Array<Action<VolumePayload>> = [];
+    if (target.backend === 'rbd' && !observed.namespaceExists) {
+      actions.push({ verb: 'create', resource: 'rbd namespace', scope: target.scope, name: `${target.pool}/${target.namespace}`, reason: 'missing', payload: { op: 'create-namespace' } });
+    }
+    const details =
+      target.backend === 'cinder'
+        ? [
+            { field: 'size', from: null, to: wanted },
+            { field: 'volume_type', from: null, to: target.volumeType },
+            ...(target.availabilityZone ? [{ field: 'availability_zone', from: null, to: target.availabilityZone }] : []),
+          ]
+        : [{ field: 'size', from: null, to: `${wanted} GiB` }];
+    actions.push({ ...base, verb: 'create', name: target.name, changes: details, reason: 'missing', payload: { op: 'create', sizeGiB: wanted } });
+    return actions;
+  }
+  const actions: Array<Action<VolumePayload>> = [];
+  if (target.backend === 'cinder' && current.imported && current.ownerUid === undefined) {
+    actions.push({ ...base, verb: 'update', name: current.name || current.backendId, changes: [{ field: 'metadata.statsmoln.io:uid', from: null, to: volume.metadata.uid ?? '' }], reason: 'imported', payload: { op: 'tag-owner' } });
+  }
+  if (current.sizeGiB < wanted) {
+    actions.push({ ...base, verb: 'update', name: current.name || current.backendId, changes: [{ field: 'size', from: current.sizeGiB, to: wanted }], reason: 'size grew', payload: { op: 'extend', sizeGiB: wanted } });
+  }
+  return actions;
+}
+
+/**
+ * What spec.deletionPolicy asks for: Retain (default) leaves the volume, Delete deletes it and
+ * confirms it is gone, Snapshot keeps a final copy and then deletes it.
+ */
+export function planVolumeDeletion(volume: StorageVolume, observed: VolumeObserved): Array<Action<VolumePayload>> {
+  const { target, volume: current } = observed;
+  if (!target || !current) return [];
+  const base = { resource: resourceOf(target), scope: target.scope, name: current.name || current.backendId };
+  const policy = volume.spec.deletionPolicy ?? 'Retain';
+  if (policy === 'Delete') return [{ ...base, verb: 'delete', reason: 'deletionPolicy Delete', payload: { op: 'delete' } }];
+  if (policy === 'Snapshot' && target.backend === 'cinder') {
+    return [{ ...base, verb: 'snapshot', reason: 'deletionPolicy Snapshot: final copy, then delete', payload: { op: 'snapshot-then-delete' } }];
+  }
+  const note =
+    policy === 'Snapshot'
+      ? `${RBD_SNAPSHOT_UNSUPPORTED}; the image was retained instead of deleted`
+      : 'deletionPolicy Retain: the volume and its data were left in place';
+  return [{ ...base, verb: 'retain', reason: policy === 'Snapshot' ? 'deletionPolicy Snapshot unavailable for rbd: retained' : 'deletionPolicy Retain', payload: { op: 'retain', note } }];
+}

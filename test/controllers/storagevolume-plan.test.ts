@@ -1,0 +1,91 @@
+/** The StorageVolume plan is a pure function: spec + observed backend volume -> exact actions. */
+import type { StorageVolume } from '../../src/api/v1alpha1/index.js';
+import { formatAction } from '../../src/controllers/framework/index.js';
+import { planVolume, planVolumeDeletion, volumeStatus, type ObservedVolume, type VolumeObserved, type VolumeTarget } from '../../src/controllers/storagevolume/index.js';
+
+const tier = { name: 'flash', cinderVolumeType: 'ssd', encryptedCinderVolumeType: 'ssd-luks', cephPool: 'flash-pool' };
+const cinderTarget: VolumeTarget = { backend: 'cinder', scope: 'sto-1/production', projectId: 'p1', name: 'agency-a/db', volumeType: 'ssd-luks', availabilityZone: 'sto-1a', tier };
+const rbdTarget: VolumeTarget = { backend: 'rbd', scope: 'sto-1/production', pool: 'flash-pool', namespace: 'agency-a', name: 'agency-a.db', tier };
+
+const volume = (spec: Partial<StorageVolume['spec']> = {}): StorageVolume => ({
+  apiVersion: 'statsmoln.io/v1alpha1',
+  kind: 'StorageVolume',
+  metadata: { name: 'db', namespace: 'agency-a', uid: 'u-1' },
+  spec: { dataCenter: 'sto-1', environment: 'production', sizeGiB: 100, tier: 'flash', encrypted: true, ...spec },
+});
+const existing = (overrides: Partial<ObservedVolume> = {}): ObservedVolume => ({
+  backendId: 'v-1',
+  name: 'agency-a/db',
+  sizeGiB: 100,
+  state: 'available',
+  ownerUid: 'u-1',
+  imported: false,
+  ...overrides,
+});
+const lines = (actions: ReturnType<typeof planVolume>) => actions.flatMap(formatAction);
+
+describe('planVolume', () => {
+  const cases: Array<[string, StorageVolume, VolumeObserved, string[]]> = [
+    [
+      'cinder, missing: create with type and zone',
+      volume(),
+      { target: cinderTarget },
+      ['+ create cinder volume agency-a/db (sto-1/production): missing', '    size: null -> 100', '    volume_type: null -> ssd-luks', '    availability_zone: null -> sto-1a'],
+    ],
+    ['cinder, present and right size: nothing', volume(), { target: cinderTarget, volume: existing() }, []],
+    ['cinder, grown spec: extend', volume({ sizeGiB: 150 }), { target: cinderTarget, volume: existing() }, ['~ update cinder volume agency-a/db (sto-1/production): size grew', '    size: 100 -> 150']],
+    ['cinder, larger than the spec (never shrink): nothing', volume({ sizeGiB: 50 }), { target: cinderTarget, volume: existing() }, []],
+    [
+      'cinder, imported without an owner: tag it',
+      volume({ import: { id: 'v-1' } }),
+      { target: cinderTarget, volume: existing({ ownerUid: undefined, imported: true, name: 'legacy' }) },
+      ['~ update cinder volume legacy (sto-1/production): imported', '    metadata.statsmoln.io:uid: null -> u-1'],
+    ],
+    ['cinder, import not found yet: nothing (observe waits)', volume({ import: { filter: { name: 'x' } } }), { target: cinderTarget }, []],
+    [
+      'rbd, no namespace yet: namespace, then image',
+      volume({ backend: 'rbd', encrypted: false }),
+      { target: rbdTarget, namespaceExists: false },
+      ['+ create rbd namespace flash-pool/agency-a (sto-1/production): missing', '+ create rbd image agency-a.db (sto-1/production): missing', '    size: null -> 100 GiB'],
+    ],
+    ['rbd, namespace exists: image only', volume({ backend: 'rbd', encrypted: false }), { target: rbdTarget, namespaceExists: true }, ['+ create rbd image agency-a.db (sto-1/production): missing', '    size: null -> 100 GiB']],
+    [
+      'rbd, grown: resize',
+      volume({ backend: 'rbd', encrypted: false, sizeGiB: 120 }),
+      { target: rbdTarget, namespaceExists: true, volume: existing({ name: 'agency-a.db', ownerUid: undefined }) },
+      ['~ update rbd image agency-a.db (sto-1/production): size grew', '    size: 100 -> 120'],
+    ],
+    ['deleting with the tenant gone: nothing', volume(), {}, []],
+  ];
+  it.each(cases)('%s', (_name, spec, observed, expected) => {
+    expect(lines(planVolume(spec, observed))).toEqual(expected);
+  });
+
+  it('refuses deletionPolicy Snapshot on rbd as invalid configuration', () => {
+    expect(() => planVolume(volume({ backend: 'rbd', encrypted: false, deletionPolicy: 'Snapshot' }), { target: rbdTarget, namespaceExists: true })).toThrow(
+      expect.objectContaining({ name: 'InvalidConfigurationError', message: expect.stringContaining('deletionPolicy Snapshot is not available for backend rbd') }),
+    );
+  });
+});
+
+describe('planVolumeDeletion', () => {
+  const cases: Array<[string, StorageVolume, VolumeObserved, string[]]> = [
+    ['Retain (default)', volume(), { target: cinderTarget, volume: existing() }, ['retain: deletionPolicy Retain']],
+    ['Delete', volume({ deletionPolicy: 'Delete' }), { target: cinderTarget, volume: existing() }, ['delete: deletionPolicy Delete']],
+    ['Snapshot on cinder', volume({ deletionPolicy: 'Snapshot' }), { target: cinderTarget, volume: existing() }, ['snapshot: deletionPolicy Snapshot: final copy, then delete']],
+    ['Snapshot on rbd falls back to Retain', volume({ backend: 'rbd', deletionPolicy: 'Snapshot' }), { target: rbdTarget, volume: existing() }, ['retain: deletionPolicy Snapshot unavailable for rbd: retained']],
+    ['nothing there', volume({ deletionPolicy: 'Delete' }), { target: cinderTarget }, []],
+  ];
+  it.each(cases)('%s', (_name, spec, observed, expected) => {
+    expect(planVolumeDeletion(spec, observed).map((action) => `${action.verb}: ${action.reason ?? ''}`)).toEqual(expected);
+  });
+});
+
+describe('volumeStatus', () => {
+  it('reports phase, id and size; usedBytes only when Ceph reports it', () => {
+    expect(volumeStatus(volume(), { target: cinderTarget, volume: existing() })).toEqual({ phase: 'Available', backendId: 'v-1', sizeGiB: 100, usedBytes: undefined });
+    expect(volumeStatus(volume({ sizeGiB: 200 }), { target: cinderTarget, volume: existing() }).phase).toBe('Extending');
+    expect(volumeStatus(volume(), { target: rbdTarget, volume: existing({ usedBytes: 4096 }) }).usedBytes).toBe(4096);
+    expect(volumeStatus(volume(), { target: cinderTarget }).phase).toBe('Pending');
+  });
+});

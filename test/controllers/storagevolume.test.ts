@@ -1,0 +1,293 @@
+/**
+ * StorageVolume end to end: embedded API server, OpenStack and Ceph simulators, the generic loop.
+ */
+import { jest } from '@jest/globals';
+import { startHarness, TENANT_POOL, type Harness } from './support/harness.js';
+import { createTenant, type TenantFixture } from './support/volume-tenant.js';
+import { conditionOf, countRequests, eventually, isReady, startVolumeOperator, storageVolume, VOLUMES, type VolumeOperator } from './support/volume-operator.js';
+import { METADATA_FINAL_COPY_OF } from '../../src/controllers/storagevolume/index.js';
+import { BlockStorageClient } from '../../src/backends/openstack/index.js';
+import type { KubeObject } from '../../src/runtime/index.js';
+
+const GIB = 1024 ** 3;
+const HOLD = 'test.statsmoln.io/hold';
+const CREATE_VOLUME = 'cinder POST /v3/:project/volumes 202';
+
+let h: Harness;
+let operator: VolumeOperator;
+/** Confidentiality 2: encrypted Cinder volumes. */
+let secret: TenantFixture;
+/** Confidentiality 1: raw RBD images allowed. */
+let open: TenantFixture;
+
+interface VolumeStatus {
+  phase?: string;
+  backendId?: string;
+  sizeGiB?: number;
+  usedBytes?: number;
+  deletionReceipt?: { action: string; backendId: string; snapshotId?: string; time: string; confirmation: string };
+}
+const statusOf = (object: KubeObject): VolumeStatus => (object.status ?? {}) as VolumeStatus;
+const get = (tenant: TenantFixture, name: string) => h.client.get<KubeObject>(VOLUMES, tenant.namespace, name);
+const projectOf = (tenant: TenantFixture) => tenant.projects.get('sto-1/production') ?? '';
+const cinder = () => h.adminClients('sto-1').blockStorage;
+const volumesNamed = (tenant: TenantFixture, name: string) => cinder().listVolumes({ projectId: projectOf(tenant), name });
+
+async function ready(tenant: TenantFixture, name: string): Promise<KubeObject> {
+  return eventually(() => get(tenant, name), isReady, `${tenant.namespace}/${name} Ready`);
+}
+
+/** Deletes the object while a test finalizer holds it, so that its last status (the receipt) can be read. */
+async function deleteAndReadReceipt(tenant: TenantFixture, name: string): Promise<VolumeStatus> {
+  const current = await get(tenant, name);
+  await h.client.update(VOLUMES, { ...current, metadata: { ...current.metadata, finalizers: [...(current.metadata?.finalizers ?? []), HOLD] } });
+  await h.client.delete(VOLUMES, tenant.namespace, name);
+  const held = await eventually(() => get(tenant, name), (object) => !(object.metadata?.finalizers ?? []).includes('statsmoln.io/cleanup'), 'finalized');
+  await h.client.update(VOLUMES, { ...held, metadata: { ...held.metadata, finalizers: [] } });
+  return statusOf(held);
+}
+
+beforeAll(async () => {
+  h = await startHarness({ dataCenters: ['sto-1', 'gbg-1'] });
+  await h.createDataCenter('sto-1', ['production', 'test']);
+  await h.createDataCenter('gbg-1', ['production', 'test']);
+  secret = await createTenant(h, 'skatteverket', [{ dataCenter: 'sto-1', environment: 'production' }, { dataCenter: 'gbg-1', environment: 'production' }], { confidentiality: 2 });
+  open = await createTenant(h, 'bolagsverket', [{ dataCenter: 'sto-1', environment: 'production' }], { confidentiality: 1 });
+  operator = await startVolumeOperator(h);
+});
+
+afterAll(async () => {
+  await operator?.stop();
+  await h?.close();
+});
+
+describe('StorageVolume on Cinder', () => {
+  it('creates the example volumes: named after the object, encrypted type, uid metadata, Available', async () => {
+    await h.client.create(VOLUMES, storageVolume(secret.namespace, 'deklarationer-db', { sizeGiB: 2048, tier: 'flash', encrypted: true, deletionPolicy: 'Snapshot' }));
+    await h.client.create(VOLUMES, storageVolume(secret.namespace, 'arkiv', { dataCenter: 'gbg-1', sizeGiB: 10240, tier: 'hdd', encrypted: true }));
+    const db = await ready(secret, 'deklarationer-db');
+    const arkiv = await ready(secret, 'arkiv');
+
+    const [created] = await volumesNamed(secret, 'agency-skatteverket/deklarationer-db');
+    expect(created).toMatchObject({ size: 2048, volume_type: 'encrypted', status: 'available', metadata: { 'statsmoln.io:uid': db.metadata?.uid } });
+    expect(statusOf(db)).toMatchObject({ phase: 'Available', backendId: created?.id, sizeGiB: 2048 });
+    expect(statusOf(db).usedBytes).toBeUndefined();
+    const gbg = await h.adminClients('gbg-1').blockStorage.listVolumes({ projectId: projectOf(secret), name: 'agency-skatteverket/arkiv' });
+    expect(gbg.map((volume) => [volume.size, volume.volume_type])).toEqual([[10240, 'encrypted']]);
+    expect(statusOf(arkiv).backendId).toBe(gbg[0]?.id);
+  });
+
+  it('growing a volume makes exactly one extend call and no create, and the size follows', async () => {
+    const current = await get(secret, 'deklarationer-db');
+    h.openstack.resetCounters();
+    await h.client.update(VOLUMES, { ...current, spec: { ...(current.spec as object), sizeGiB: 3072 } });
+    const grown = await eventually(() => get(secret, 'deklarationer-db'), (object) => isReady(object) && statusOf(object).sizeGiB === 3072, 'grown');
+    expect(countRequests(h, 'cinder POST', '/volumes/:id/action')).toBe(1);
+    expect(countRequests(h, CREATE_VOLUME)).toBe(0);
+    expect(countRequests(h, 'cinder DELETE')).toBe(0);
+    expect((await cinder().getVolume(statusOf(grown).backendId ?? '')).size).toBe(3072);
+  });
+
+  it('a no-change resync reads but writes nothing', async () => {
+    const current = await get(secret, 'deklarationer-db');
+    h.openstack.resetCounters();
+    await h.client.update(VOLUMES, { ...current, metadata: { ...current.metadata, labels: { resync: '1' } } });
+    await eventually(async () => countRequests(h, 'cinder GET'), (reads) => reads >= 1, 'a resync read');
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(countRequests(h, 'cinder POST') + countRequests(h, 'cinder PUT') + countRequests(h, 'cinder DELETE')).toBe(0);
+  });
+
+  it('refuses a volume whose deterministic name is taken by another owner, touching nothing', async () => {
+    const project = h.adminClients('sto-1').forProject(projectOf(secret));
+    const foreign = await project.blockStorage.createVolume({ name: 'agency-skatteverket/taken', size: 1, volume_type: 'encrypted', metadata: { 'statsmoln.io:uid': 'someone-else' } });
+    h.openstack.resetCounters();
+    await h.client.create(VOLUMES, storageVolume(secret.namespace, 'taken', { encrypted: true }));
+    const stalled = await eventually(() => get(secret, 'taken'), (object) => conditionOf(object, 'Stalled')?.status === 'True', 'Stalled');
+    expect(conditionOf(stalled, 'Stalled')).toMatchObject({ reason: 'InvalidConfiguration' });
+    expect(conditionOf(stalled, 'Stalled')?.message).toContain(`Cinder volume ${foreign.id} "agency-skatteverket/taken" is owned by another object`);
+    expect(countRequests(h, 'cinder POST') + countRequests(h, 'cinder DELETE')).toBe(0);
+    await h.client.delete(VOLUMES, secret.namespace, 'taken');
+    project.close();
+  });
+
+  it('never duplicates a volume when the operator dies between the create call and the status write', async () => {
+    h.openstack.resetCounters();
+    // The operator dies while it waits for the volume it has just asked Cinder to create.
+    let kill: ((reason: Error) => void) | undefined;
+    const wait = jest.spyOn(BlockStorageClient.prototype, 'waitForVolumeAvailable').mockImplementationOnce(
+      () => new Promise((_resolve, reject) => (kill = reject)),
+    );
+    await h.client.create(VOLUMES, storageVolume(secret.namespace, 'crash', { sizeGiB: 50, encrypted: true }));
+    await eventually(async () => kill !== undefined, (started) => started, 'the wait after the create call');
+    expect(countRequests(h, CREATE_VOLUME)).toBe(1);
+    const stopping = operator.stop();
+    kill?.(new Error('operator killed'));
+    await stopping;
+    wait.mockRestore();
+    expect(statusOf(await get(secret, 'crash')).backendId).toBeUndefined();
+
+    operator = await startVolumeOperator(h);
+    const recovered = await ready(secret, 'crash');
+    expect(countRequests(h, CREATE_VOLUME)).toBe(1);
+    const named = await volumesNamed(secret, 'agency-skatteverket/crash');
+    expect(named).toHaveLength(1);
+    expect(statusOf(recovered).backendId).toBe(named[0]?.id);
+  });
+
+  it('Retain leaves the volume and records a receipt', async () => {
+    const before = statusOf(await ready(secret, 'arkiv'));
+    h.openstack.resetCounters();
+    const last = await deleteAndReadReceipt(secret, 'arkiv');
+    expect(last.phase).toBe('Retained');
+    expect(last.deletionReceipt).toMatchObject({ action: 'Retained', backendId: before.backendId });
+    expect(last.deletionReceipt?.confirmation).toContain('deletionPolicy Retain: the volume and its data were left in place');
+    expect(countRequests(h, 'cinder DELETE') + countRequests(h, 'cinder POST')).toBe(0);
+    expect((await h.adminClients('gbg-1').blockStorage.getVolume(before.backendId ?? '')).status).toBe('available');
+  });
+
+  it('Delete deletes the volume and confirms it is gone with a 404 on read-back', async () => {
+    await h.client.create(VOLUMES, storageVolume(secret.namespace, 'test-db', { sizeGiB: 200, encrypted: true, deletionPolicy: 'Delete' }));
+    const id = statusOf(await ready(secret, 'test-db')).backendId ?? '';
+    h.openstack.resetCounters();
+    const last = await deleteAndReadReceipt(secret, 'test-db');
+    expect(last.deletionReceipt).toMatchObject({ action: 'Deleted', backendId: id });
+    expect(last.deletionReceipt?.confirmation).toMatch(new RegExp(`volume ${id} deleted; GET /volumes/${id} answered 404`));
+    expect(countRequests(h, 'cinder DELETE')).toBe(1);
+    await expect(cinder().getVolume(id)).rejects.toMatchObject({ kind: 'NotFound' });
+  });
+
+  it('a crash between the delete call and its confirmation still ends in a confirmed receipt, with one delete', async () => {
+    await h.client.create(VOLUMES, storageVolume(secret.namespace, 'half-deleted', { sizeGiB: 5, encrypted: true, deletionPolicy: 'Delete' }));
+    const id = statusOf(await ready(secret, 'half-deleted')).backendId ?? '';
+    h.openstack.resetCounters();
+    const gone = jest.spyOn(BlockStorageClient.prototype, 'waitForVolumeGone').mockRejectedValueOnce(new Error('operator killed'));
+    const last = await deleteAndReadReceipt(secret, 'half-deleted');
+    gone.mockRestore();
+    expect(countRequests(h, 'cinder DELETE')).toBe(1);
+    expect(last.deletionReceipt).toMatchObject({ action: 'Deleted', backendId: id });
+    expect(last.deletionReceipt?.confirmation).toContain(`GET /volumes/${id} answered 404`);
+  });
+
+  it('Snapshot keeps a final copy from a snapshot, then deletes the volume and confirms it', async () => {
+    const id = statusOf(await ready(secret, 'deklarationer-db')).backendId ?? '';
+    h.openstack.resetCounters();
+    const last = await deleteAndReadReceipt(secret, 'deklarationer-db');
+    expect(last.deletionReceipt).toMatchObject({ action: 'SnapshotThenDeleted', backendId: id });
+    await expect(cinder().getVolume(id)).rejects.toMatchObject({ kind: 'NotFound' });
+    const copies = await cinder().listVolumes({ projectId: projectOf(secret), metadata: { [METADATA_FINAL_COPY_OF]: id } });
+    expect(copies).toHaveLength(1);
+    expect(copies[0]).toMatchObject({ id: last.deletionReceipt?.snapshotId, size: 3072, volume_type: 'encrypted', status: 'available' });
+    expect(copies[0]?.name).toMatch(/^agency-skatteverket\/deklarationer-db@final-\d{8}T\d{6}Z$/);
+    expect(countRequests(h, 'cinder POST /v3/:project/snapshots 202')).toBe(1);
+    expect(countRequests(h, CREATE_VOLUME)).toBe(1);
+    expect(countRequests(h, 'cinder DELETE')).toBe(1);
+  });
+});
+
+describe('StorageVolume import and Observe', () => {
+  it('adopts an existing volume by id and tags it with the owner uid', async () => {
+    const project = h.adminClients('sto-1').forProject(projectOf(secret));
+    const existing = await project.blockStorage.createVolume({ name: 'legacy-data', size: 20, volume_type: 'encrypted' });
+    await project.blockStorage.waitForVolumeAvailable(existing.id, { intervalMs: 10 });
+    h.openstack.resetCounters();
+    await h.client.create(VOLUMES, storageVolume(secret.namespace, 'legacy', { sizeGiB: 20, encrypted: true, import: { id: existing.id } }));
+    const adopted = await ready(secret, 'legacy');
+    expect(statusOf(adopted)).toMatchObject({ phase: 'Available', backendId: existing.id, sizeGiB: 20 });
+    expect((await cinder().getVolume(existing.id)).metadata['statsmoln.io:uid']).toBe(adopted.metadata?.uid);
+    expect(countRequests(h, CREATE_VOLUME)).toBe(0);
+    expect(countRequests(h, 'cinder POST /v3/:project/volumes/:id/metadata')).toBe(1);
+    project.close();
+  });
+
+  it('import by a missing id is terminal; by a filter with no match waits; with two matches is terminal', async () => {
+    await h.client.create(VOLUMES, storageVolume(secret.namespace, 'missing-id', { encrypted: true, import: { id: '00000000-0000-0000-0000-000000000000' } }));
+    await h.client.create(VOLUMES, storageVolume(secret.namespace, 'no-match', { encrypted: true, import: { filter: { name: 'not-there' } } }));
+    const project = h.adminClients('sto-1').forProject(projectOf(secret));
+    for (let copy = 0; copy < 2; copy += 1) await project.blockStorage.createVolume({ name: 'twice', size: 1, volume_type: 'encrypted' });
+    await h.client.create(VOLUMES, storageVolume(secret.namespace, 'two-matches', { encrypted: true, import: { filter: { name: 'twice' } } }));
+
+    const missing = await eventually(() => get(secret, 'missing-id'), (object) => conditionOf(object, 'Stalled')?.status === 'True', 'Stalled');
+    expect(conditionOf(missing, 'Stalled')?.message).toContain('import.id: Cinder volume 00000000-0000-0000-0000-000000000000 does not exist');
+    const waiting = await eventually(() => get(secret, 'no-match'), (object) => conditionOf(object, 'Reconciling')?.status === 'True', 'Reconciling');
+    expect(conditionOf(waiting, 'Reconciling')).toMatchObject({ reason: 'ImportNotFound' });
+    const two = await eventually(() => get(secret, 'two-matches'), (object) => conditionOf(object, 'Stalled')?.status === 'True', 'Stalled');
+    expect(conditionOf(two, 'Stalled')).toMatchObject({ reason: 'InvalidConfiguration' });
+    expect(conditionOf(two, 'Stalled')?.message).toContain('import.filter: 2 Cinder volumes are named "twice"');
+    project.close();
+  });
+
+  it('under managementPolicy Observe creates nothing and says what it would do', async () => {
+    h.openstack.resetCounters();
+    await h.client.create(VOLUMES, storageVolume(secret.namespace, 'observed', { encrypted: true, managementPolicy: 'Observe' }));
+    const observed = await eventually(() => get(secret, 'observed'), (object) => conditionOf(object, 'Stalled')?.status === 'True', 'Stalled');
+    expect(conditionOf(observed, 'Stalled')).toMatchObject({ reason: 'ObservedDifference', message: 'managementPolicy Observe: 1 to create needed; not acting' });
+    expect(statusOf(observed).phase).toBe('Pending');
+    expect(countRequests(h, 'cinder POST')).toBe(0);
+  });
+
+  it('waits with ProjectAccessNotReady while the operator has no role in the project', async () => {
+    const locked = await createTenant(h, 'kronofogden', [{ dataCenter: 'sto-1', environment: 'production' }], { withoutOperatorRole: true });
+    h.openstack.resetCounters();
+    await h.client.create(VOLUMES, storageVolume(locked.namespace, 'data'));
+    const waiting = await eventually(() => h.client.get<KubeObject>(VOLUMES, locked.namespace, 'data'), (object) => conditionOf(object, 'Reconciling')?.reason === 'ProjectAccessNotReady', 'ProjectAccessNotReady');
+    expect(conditionOf(waiting, 'Reconciling')?.message).toContain(`the operator's user cannot act in project ${locked.projects.get('sto-1/production') ?? ''} yet`);
+    expect(countRequests(h, CREATE_VOLUME)).toBe(0);
+  });
+
+  it('waits with TenantNotReady while the tenant has no project', async () => {
+    const late = await createTenant(h, 'polisen', [{ dataCenter: 'sto-1', environment: 'production' }], { withoutProjects: true });
+    await h.client.create(VOLUMES, storageVolume(late.namespace, 'early'));
+    const waiting = await eventually(() => h.client.get<KubeObject>(VOLUMES, late.namespace, 'early'), (object) => conditionOf(object, 'Reconciling')?.status === 'True', 'Reconciling');
+    expect(conditionOf(waiting, 'Reconciling')).toMatchObject({ reason: 'TenantNotReady' });
+  });
+});
+
+describe('StorageVolume on RBD', () => {
+  const image = (name: string) => ({ pool: TENANT_POOL, namespace: 'agency-bolagsverket', name: `agency-bolagsverket.${name}` });
+
+  it('creates the namespace and the image, and reports Ceph disk usage', async () => {
+    await h.client.create(VOLUMES, storageVolume(open.namespace, 'scratch', { backend: 'rbd', sizeGiB: 10, tier: 'hdd', deletionPolicy: 'Delete' }));
+    const created = await ready(open, 'scratch');
+    const sim = h.ceph.cluster.findImage(TENANT_POOL, 'agency-bolagsverket', 'agency-bolagsverket.scratch');
+    expect(sim?.size).toBe(10 * GIB);
+    expect(statusOf(created)).toMatchObject({ phase: 'Available', backendId: 'agencies/agency-bolagsverket/agency-bolagsverket.scratch', sizeGiB: 10, usedBytes: 0 });
+
+    h.ceph.writeImage(image('scratch'), 0, 8 * 1024 * 1024);
+    const touched = await get(open, 'scratch');
+    await h.client.update(VOLUMES, { ...touched, metadata: { ...touched.metadata, labels: { resync: '1' } } });
+    const used = await eventually(() => get(open, 'scratch'), (object) => (statusOf(object).usedBytes ?? 0) > 0, 'usage');
+    expect(statusOf(used).usedBytes).toBe(h.ceph.rbdDuUsedBytes(image('scratch')));
+  });
+
+  it('growing an image resizes it once and creates nothing', async () => {
+    const resize = jest.spyOn(h.ceph.cluster, 'resizeImage');
+    const create = jest.spyOn(h.ceph.cluster, 'createImage');
+    const current = await get(open, 'scratch');
+    await h.client.update(VOLUMES, { ...current, spec: { ...(current.spec as object), sizeGiB: 25 } });
+    await eventually(() => get(open, 'scratch'), (object) => isReady(object) && statusOf(object).sizeGiB === 25, 'grown');
+    expect(resize).toHaveBeenCalledTimes(1);
+    expect(resize.mock.calls[0]?.[1]).toBe(25 * GIB);
+    expect(create).not.toHaveBeenCalled();
+    resize.mockRestore();
+    create.mockRestore();
+  });
+
+  it('Delete removes the image and confirms it; Retain keeps it', async () => {
+    await h.client.create(VOLUMES, storageVolume(open.namespace, 'kept', { backend: 'rbd', sizeGiB: 1, tier: 'hdd' }));
+    await ready(open, 'kept');
+    const deleted = await deleteAndReadReceipt(open, 'scratch');
+    expect(deleted.deletionReceipt).toMatchObject({ action: 'Deleted', backendId: 'agencies/agency-bolagsverket/agency-bolagsverket.scratch' });
+    expect(deleted.deletionReceipt?.confirmation).toContain('GET answered 404');
+    expect(h.ceph.cluster.findImage(TENANT_POOL, 'agency-bolagsverket', 'agency-bolagsverket.scratch')).toBeUndefined();
+    const kept = await deleteAndReadReceipt(open, 'kept');
+    expect(kept.deletionReceipt).toMatchObject({ action: 'Retained', backendId: 'agencies/agency-bolagsverket/agency-bolagsverket.kept' });
+    expect(h.ceph.cluster.findImage(TENANT_POOL, 'agency-bolagsverket', 'agency-bolagsverket.kept')).toBeDefined();
+  });
+
+  it('refuses deletionPolicy Snapshot for a raw RBD image before creating anything', async () => {
+    await h.client.create(VOLUMES, storageVolume(open.namespace, 'snap', { backend: 'rbd', sizeGiB: 1, tier: 'hdd', deletionPolicy: 'Snapshot' }));
+    const stalled = await eventually(() => get(open, 'snap'), (object) => conditionOf(object, 'Stalled')?.status === 'True', 'Stalled');
+    expect(conditionOf(stalled, 'Stalled')?.message).toContain('deletionPolicy Snapshot is not available for backend rbd');
+    expect(h.ceph.cluster.findImage(TENANT_POOL, 'agency-bolagsverket', 'agency-bolagsverket.snap')).toBeUndefined();
+  });
+});
