@@ -1,6 +1,6 @@
 import type { ComputeQuota } from '../../api/v1alpha1/index.js';
-import { DependencyNotReadyError, InvalidConfigurationError } from '../framework/index.js';
-import type { ControllerDeps, OperatorInformers } from './deps.js';
+import { DependencyNotReadyError } from '../framework/index.js';
+import type { ControllerDeps } from './deps.js';
 import { tenantProject } from './project.js';
 import { NOVA_KEYS, type QuotaObserved } from './types.js';
 
@@ -12,19 +12,6 @@ export function scopeOf(quota: ComputeQuota): string {
  * One quota per tenant, data center and environment: the oldest ComputeQuota of the namespace for
  * that partition wins, the later ones stall without touching the backend.
  */
-export function earlierSibling(informers: OperatorInformers, quota: ComputeQuota): ComputeQuota | undefined {
-  const namespace = quota.metadata.namespace ?? '';
-  const order = (item: ComputeQuota) => `${item.metadata.creationTimestamp ?? ''}\u0000${item.metadata.name}`;
-  return (informers.quotas.store.select({ namespace }) as unknown as ComputeQuota[]).find(
-    (other) =>
-      other.metadata.name !== quota.metadata.name &&
-      !other.metadata.deletionTimestamp &&
-      other.spec.dataCenter === quota.spec.dataCenter &&
-      other.spec.environment === quota.spec.environment &&
-      order(other) < order(quota),
-  );
-}
-
 export async function observeQuota(deps: ControllerDeps, quota: ComputeQuota): Promise<QuotaObserved> {
   const scope = scopeOf(quota);
   if (quota.metadata.deletionTimestamp) {
@@ -36,12 +23,6 @@ export async function observeQuota(deps: ControllerDeps, quota: ComputeQuota): P
       if (error instanceof DependencyNotReadyError) return { scope };
       throw error;
     }
-  }
-  const sibling = earlierSibling(deps.informers, quota);
-  if (sibling) {
-    throw new InvalidConfigurationError(
-      `ComputeQuota "${sibling.metadata.name}" already sets the quota for ${scope}; one quota per tenant, data center and environment`,
-    );
   }
   const { projectId } = tenantProject(deps.informers, quota, quota.spec.dataCenter, quota.spec.environment);
   const backends = await deps.registry.forPartition(quota.spec.dataCenter, quota.spec.environment);

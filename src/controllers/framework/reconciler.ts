@@ -147,12 +147,23 @@ async function failed(error: unknown, writeStatus: (readiness: Readiness) => Pro
   return Result.transientError(error instanceof Error ? error : new Error(message));
 }
 
-/** Errors of the object's own rules and of the cross-document rules against related objects. */
+/**
+ * Errors of the object's own rules and of the cross-document rules against related objects. The set
+ * is ordered by creation, as a cluster's history is, so that rules that flag the later of two
+ * conflicting objects (a second quota for one partition) flag the newer one, whichever is reconciled.
+ */
 function validationFailures(object: StatsmolnObject, related: StatsmolnObject[]): string | undefined {
-  const [issues = []] = validateObjects([object, ...related].map((item) => item as unknown as Record<string, unknown>));
+  const others = related.filter((item) => !(item.kind === object.kind && item.metadata.name === object.metadata.name && item.metadata.namespace === object.metadata.namespace));
+  const set = [...others, object].sort(byCreation);
+  const issues = validateObjects(set.map((item) => item as unknown as Record<string, unknown>))[set.indexOf(object)] ?? [];
   const errors = issues.filter((issue) => issue.severity === 'error');
   if (errors.length === 0) return undefined;
   return errors.map((issue) => `${formatPath(issue.path)}: ${issue.message}`).join('; ');
+}
+
+function byCreation(a: StatsmolnObject, b: StatsmolnObject): number {
+  const time = (item: StatsmolnObject) => item.metadata.creationTimestamp ?? '9999';
+  return time(a).localeCompare(time(b)) || a.metadata.name.localeCompare(b.metadata.name);
 }
 
 function statusOf(object: StatsmolnObject): { conditions?: Condition[]; observedGeneration?: number } {
