@@ -42,6 +42,8 @@ export interface MeteringCollectorOptions {
   graceMs?: number;
   /** A sweep's levels hold at most this long when no later sweep exists (default 2.5 sample intervals). */
   maxSampleAgeMs?: number;
+  /** Never collect windows that start before this time (metering's cut-over; default: none). */
+  notBefore?: number;
   /** First run of a placement: go back at most this many hours (default 31 days). */
   maxCatchUpHours?: number;
   /** Read Neutron floating IPs (default true). */
@@ -255,7 +257,8 @@ export class MeteringCollector {
   private firstWindow(tenant: AgencyTenant): number {
     const created = Date.parse(tenant.metadata.creationTimestamp ?? '');
     const bound = hourFloor(this.clock.now()) - this.maxCatchUpHours * HOUR_MS;
-    return Math.max(Number.isNaN(created) ? bound : hourFloor(created), bound);
+    const notBefore = this.options.notBefore === undefined ? bound : Math.ceil(this.options.notBefore / HOUR_MS) * HOUR_MS;
+    return Math.max(Number.isNaN(created) ? bound : hourFloor(created), bound, notBefore);
   }
 
   private async targets(): Promise<PlacementTarget[]> {

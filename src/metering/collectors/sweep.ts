@@ -35,6 +35,7 @@ export function tiersByPool(partition: Partition): Map<string, string> {
 }
 
 const FLOATING_IP_METER = NETWORK_METERS[0];
+const UNBILLED_VOLUME_STATUSES = new Set(['error', 'deleting', 'error_deleting', 'deleted']);
 
 /** Bytes as GiB; exact, since 2^30 divides a power of ten. */
 function gib(bytes: number): string {
@@ -53,7 +54,8 @@ export async function sweepPlacement(target: SweepTarget): Promise<SweepResult> 
   const skipped: string[] = [];
 
   for (const volume of await openstack.blockStorage.listVolumes({ projectId: target.projectId })) {
-    if (volume.status === 'error' || volume.status === 'deleted') continue;
+    // Billing stops when deletion is asked for; a volume that failed to create holds no storage.
+    if (UNBILLED_VOLUME_STATUSES.has(volume.status)) continue;
     const tier = tierOfVolumeType(partition.storageTiers, volume.volume_type);
     if (!tier) {
       skipped.push(`cinder volume ${volume.id}: volume type ${volume.volume_type} is no tier of ${partition.environment}`);
