@@ -155,6 +155,26 @@ describe('metering collectors against the simulators', () => {
     expect(await metricValue(harness.registry, 'statsmoln_metering_watermark_lag_seconds', { tenant: 'polisen' })).toBe(600); // 08:10, collected through 08:00
   });
 
+  test('the whole operator down for five hours: compute hours once each from Nova, the unsampled storage hours flagged, not invented', async () => {
+    const projectId = await harness.createTenant('polisen');
+    const image = harness.openstack.facts().imageId as string;
+    await harness.admin.forProject(projectId).compute.createServer({ name: 'a', flavorRef: '2', imageRef: image, networks: 'none' });
+    await harness.cephStorage.ensureAgency({ tenant: 'polisen', pool: HDD_POOL });
+    await harness.cephStorage.ensureVolume({ pool: HDD_POOL, namespace: 'agency-polisen', name: 'db' }, 1024 * MIB);
+    const down = (time: number) => time >= at(1) && time < at(6);
+    await runSimulated(harness, at(7, 10), new Map(), { sample: (time) => !down(time), collect: (time) => !down(time) });
+    const quantities = byWindow(await harness.deliveredEvents());
+    const resource = `${HDD_POOL}/agency-polisen/db`;
+    for (let hour = 0; hour < 7; hour += 1) {
+      expect(quantities.get(`${hour}|compute.instance.hours|${projectId}`)).toBe(hour === 0 ? '0.983333333' : '1');
+    }
+    // The 00:50 sweep holds 25 minutes, 15 of them in hour 1; hours 2-5 have no sample at all; hour 6 starts with the 06:00 sweep.
+    expect([0, 1, 2, 3, 4, 5, 6].map((hour) => quantities.get(`${hour}|storage.hdd.provisioned.gib-hours|${resource}`))).toEqual([
+      '1', '0.25', undefined, undefined, undefined, undefined, '1',
+    ]);
+    expect(await metricValue(harness.registry, 'statsmoln_metering_partial_windows_total', { tenant: 'polisen' })).toBe(5);
+  });
+
   test('a restart between emit and the watermark write re-emits identical ids; the consumer drops the duplicates', async () => {
     const projectId = await harness.createTenant('bolagsverket');
     const image = harness.openstack.facts().imageId as string;
