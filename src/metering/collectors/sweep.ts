@@ -6,7 +6,7 @@ import { Exact, formatDecimal } from '../decimal.js';
 import { BYTES_PER_GIB } from '../integrate.js';
 import { NETWORK_METERS, storageMeter } from '../meters.js';
 import type { SampledLevel } from './sample-store.js';
-import { FloatingIpReader } from './floating-ips.js';
+import { FloatingIpClient } from './floating-ips.js';
 
 export interface SweepTarget {
   tenant: string;
@@ -83,7 +83,7 @@ export async function sweepPlacement(target: SweepTarget): Promise<SweepResult> 
   }
 
   if (target.floatingIps) {
-    const reader = new FloatingIpReader(openstack.session);
+    const reader = new FloatingIpClient(openstack.session);
     for (const ip of await reader.listForProject(target.projectId)) {
       levels.push({ meter: FLOATING_IP_METER, resource: ip.id, value: '1' });
     }
