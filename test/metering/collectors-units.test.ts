@@ -145,6 +145,17 @@ test('start runs a sweep and a collection, then one of each per interval of the 
     expect(lists).toBe(5); // a sweep and a collection
     await collector.stop();
     expect(clock.pendingSleepers).toBe(0);
+    // Started with the leadership signal: losing leadership ends both loops.
+    const leadership = new AbortController();
+    collector.start(leadership.signal);
+    await settled();
+    leadership.abort(new Error('leadership lost'));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(clock.pendingSleepers).toBe(0);
+    const before = lists;
+    clock.advance(10 * MINUTE);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(lists).toBe(before);
   } finally {
     await collector.stop();
     await rm(directory, { recursive: true, force: true });

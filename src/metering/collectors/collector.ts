@@ -98,15 +98,20 @@ export class MeteringCollector {
     if (this.graceMs < 0 || this.sampleIntervalMs <= 0 || this.collectIntervalMs <= 0) throw new RangeError('intervals must be positive');
   }
 
-  /** Starts the sampling and collection loops (leader only). */
-  start(): void {
-    if (this.abort) return;
+  /**
+   * Starts the sampling and collection loops. Run it on the leader only: pass the leadership
+   * signal, and the loops end when leadership is lost (a new leader continues from the watermarks).
+   */
+  start(leaderSignal?: AbortSignal): void {
+    if (this.abort && !this.abort.signal.aborted) return;
     const abort = new AbortController();
     this.abort = abort;
-    this.loops = [
+    if (leaderSignal?.aborted) abort.abort(leaderSignal.reason);
+    leaderSignal?.addEventListener('abort', () => abort.abort(leaderSignal.reason), { once: true });
+    this.loops.push(
       this.loop(abort.signal, this.sampleIntervalMs, () => this.sampleOnce()),
       this.loop(abort.signal, this.collectIntervalMs, () => this.collectOnce()),
-    ];
+    );
   }
 
   /** Stops both loops after their current run; nothing half-done is lost (watermarks are durable). */
