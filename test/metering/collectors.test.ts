@@ -211,6 +211,26 @@ describe('metering collectors against the simulators', () => {
     expect(await harness.collector({}, pipeline).collectOnce()).toMatchObject({ windows: 0, events: 0 });
   });
 
+  test('watermarks merge into the status: conditions the tenant controller writes meanwhile are kept', async () => {
+    await harness.createTenant('bolagsverket');
+    const condition = { type: 'Ready', status: 'True', reason: 'Reconciled', message: 'all placements ready', lastTransitionTime: '2030-11-01T00:30:00Z' };
+    const pipeline = harness.pipeline();
+    // The tenant controller writes its status while the collector's events are being appended.
+    const emitter = {
+      emit: async (records: Parameters<typeof pipeline.emitter.emit>[0]) => {
+        const current = await harness.client.get<AgencyTenant & KubeObject>(TENANTS, undefined, 'bolagsverket');
+        await harness.client.updateStatus(TENANTS, { ...current, status: { ...current.status, conditions: [condition] } });
+        return pipeline.emitter.emit(records);
+      },
+    };
+    harness.advanceTo(at(2, 10));
+    expect(await harness.collector({ emitter }).collectOnce()).toMatchObject({ windows: 2, failures: 0 });
+    const tenant = await harness.client.get<AgencyTenant & KubeObject>(TENANTS, undefined, 'bolagsverket');
+    expect(tenant.status?.conditions).toEqual([condition]);
+    expect(tenant.status?.placements).toHaveLength(1);
+    expect(new Set(tenant.status?.metering?.watermarks.map((entry) => entry.collectedThrough))).toEqual(new Set(['2030-11-01T02:00:00Z']));
+  });
+
   test('samples missing for part of an hour: what exists is integrated, the gap counts as zero and is reported', async () => {
     await harness.createTenant('skolverket');
     await harness.cephStorage.ensureAgency({ tenant: 'skolverket', pool: HDD_POOL });
