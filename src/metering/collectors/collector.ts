@@ -1,0 +1,303 @@
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import { agencyTenantDefinition, type AgencyTenant, type Environment, type MeteringWatermark, type PlacementStatus } from '../../api/v1alpha1/index.js';
+import type { PartitionBackends } from '../../controllers/framework/backends.js';
+import { resourceTypeOf } from '../../controllers/framework/types.js';
+import { silentLogger, updateStatusWithRetry, type KubeClient, type KubeObject } from '../../runtime/index.js';
+import { systemClock, type Clock } from '../clock.js';
+import { COMPUTE_METERS, metersForTiers } from '../meters.js';
+import type { UsageRecord } from '../record.js';
+import { HOUR_MS, hourFloor, windowIso } from '../windows.js';
+import { computeQuantities } from './compute.js';
+import { collectorMetrics, type CollectorMetrics } from './metrics.js';
+import { integrateSweeps } from './sampled-usage.js';
+import { SampleStore } from './sample-store.js';
+import { sweepPlacement } from './sweep.js';
+
+const TENANTS = resourceTypeOf(agencyTenantDefinition);
+
+type TenantObject = AgencyTenant & KubeObject;
+
+export interface PartitionBackendSource {
+  forPartition(dataCenter: string, environment: Environment): Promise<PartitionBackends>;
+}
+
+export interface UsageSink {
+  /** Resolves once the records are durable (the outbox has fsynced them). */
+  emit(records: readonly UsageRecord[]): Promise<unknown>;
+}
+
+export interface MeteringCollectorOptions {
+  client: Pick<KubeClient, 'list' | 'get' | 'update' | 'updateStatus'>;
+  backends: PartitionBackendSource;
+  emitter: UsageSink;
+  /** Directory of the sample store (sweeps of stored bytes, sizes and floating IPs). */
+  sampleDirectory: string;
+  clock?: Clock;
+  /** Time between sweeps (default 60 s). */
+  sampleIntervalMs?: number;
+  /** Time between collection runs (default 5 min). */
+  collectIntervalMs?: number;
+  /** An hour is collected this long after it ends (default 5 min): nova charges running servers up to now. */
+  graceMs?: number;
+  /** A sweep's levels hold at most this long when no later sweep exists (default 2.5 sample intervals). */
+  maxSampleAgeMs?: number;
+  /** Never collect windows that start before this time (metering's cut-over; default: none). */
+  notBefore?: number;
+  /** First run of a placement: go back at most this many hours (default 31 days). */
+  maxCatchUpHours?: number;
+  /** Read Neutron floating IPs (default true). */
+  floatingIps?: boolean;
+  /** Sample files older than this are deleted (default 7 days). */
+  sampleRetentionMs?: number;
+  logger?: Logger;
+  registry?: Registry;
+}
+
+interface PlacementTarget {
+  tenant: AgencyTenant;
+  placement: PlacementStatus & { projectId: string };
+}
+
+export interface CollectionSummary {
+  /** Placement-hours emitted. */
+  windows: number;
+  events: number;
+  failures: number;
+}
+
+/**
+ * Hourly usage per tenant, data center and environment. `sampleOnce` sweeps every placement's
+ * sizes, stored bytes and floating IPs into the durable sample store; `collectOnce` emits every
+ * closed hour after each meter's watermark (Nova simple tenant usage for compute, the integrated
+ * sweeps for the rest), and advances the watermarks in the tenant's status only after `emit`
+ * resolved. Run it on the leader only (`start`/`stop`).
+ */
+export class MeteringCollector {
+  private readonly clock: Clock;
+  private readonly logger: Logger;
+  private readonly metrics: CollectorMetrics;
+  private readonly sampleIntervalMs: number;
+  private readonly collectIntervalMs: number;
+  private readonly graceMs: number;
+  private readonly maxSampleAgeMs: number;
+  private readonly maxCatchUpHours: number;
+  private store: SampleStore | undefined;
+  private abort: AbortController | undefined;
+  private loops: Promise<void>[] = [];
+
+  constructor(private readonly options: MeteringCollectorOptions) {
+    this.clock = options.clock ?? systemClock;
+    this.logger = options.logger ?? silentLogger();
+    this.metrics = collectorMetrics(options.registry);
+    this.sampleIntervalMs = options.sampleIntervalMs ?? 60_000;
+    this.collectIntervalMs = options.collectIntervalMs ?? 300_000;
+    this.graceMs = options.graceMs ?? 300_000;
+    this.maxSampleAgeMs = options.maxSampleAgeMs ?? Math.round(this.sampleIntervalMs * 2.5);
+    this.maxCatchUpHours = options.maxCatchUpHours ?? 31 * 24;
+    if (this.graceMs < 0 || this.sampleIntervalMs <= 0 || this.collectIntervalMs <= 0) throw new RangeError('intervals must be positive');
+  }
+
+  /**
+   * Starts the sampling and collection loops. Run it on the leader only: pass the leadership
+   * signal, and the loops end when leadership is lost (a new leader continues from the watermarks).
+   */
+  start(leaderSignal?: AbortSignal): void {
+    if (this.abort && !this.abort.signal.aborted) return;
+    const abort = new AbortController();
+    this.abort = abort;
+    if (leaderSignal?.aborted) abort.abort(leaderSignal.reason);
+    leaderSignal?.addEventListener('abort', () => abort.abort(leaderSignal.reason), { once: true });
+    this.loops.push(
+      this.loop(abort.signal, this.sampleIntervalMs, () => this.sampleOnce()),
+      this.loop(abort.signal, this.collectIntervalMs, () => this.collectOnce()),
+    );
+  }
+
+  /** Stops both loops after their current run; nothing half-done is lost (watermarks are durable). */
+  async stop(): Promise<void> {
+    this.abort?.abort(new Error('metering collector stopped'));
+    await Promise.allSettled(this.loops);
+    this.abort = undefined;
+    this.loops = [];
+  }
+
+  /** Sweeps every placement once; returns the number of placements swept. */
+  async sampleOnce(): Promise<number> {
+    const stopTimer = this.metrics.runDuration.startTimer({ kind: 'sample' });
+    const store = await this.sampleStore();
+    let swept = 0;
+    for (const target of await this.targets()) {
+      const tenant = target.tenant.metadata.name;
+      const { dataCenter, environment, projectId } = target.placement;
+      try {
+        const backends = await this.options.backends.forPartition(dataCenter, environment);
+        const at = this.clock.now();
+        const result = await sweepPlacement({ tenant, projectId, backends, floatingIps: this.options.floatingIps ?? true });
+        await store.append([{ tenant, dataCenter, environment, at, levels: result.levels }]);
+        for (const reason of result.skipped) this.logger.warn({ tenant, dataCenter, environment }, `not metered: ${reason}`);
+        this.metrics.sweeps.inc({ outcome: 'ok' });
+        swept += 1;
+      } catch (error) {
+        this.metrics.sweeps.inc({ outcome: 'error' });
+        this.metrics.failures.inc({ tenant, stage: 'sweep' });
+        this.logger.warn({ tenant, dataCenter, environment, err: errorText(error) }, 'sweep failed; the gap is not filled in');
+      }
+    }
+    await store.prune(this.clock.now() - (this.options.sampleRetentionMs ?? 7 * 24 * HOUR_MS));
+    stopTimer();
+    return swept;
+  }
+
+  /** Emits every closed hour owed by every placement and meter; a failing placement does not stop the others. */
+  async collectOnce(): Promise<CollectionSummary> {
+    const stopTimer = this.metrics.runDuration.startTimer({ kind: 'collect' });
+    const summary: CollectionSummary = { windows: 0, events: 0, failures: 0 };
+    const oldestByTenant = new Map<string, number>();
+    for (const target of await this.targets()) {
+      const tenant = target.tenant.metadata.name;
+      try {
+        const oldest = await this.collectPlacement(target, summary);
+        oldestByTenant.set(tenant, Math.min(oldestByTenant.get(tenant) ?? Number.POSITIVE_INFINITY, oldest));
+      } catch (error) {
+        summary.failures += 1;
+        this.metrics.failures.inc({ tenant, stage: 'collect' });
+        this.logger.error({ tenant, dataCenter: target.placement.dataCenter, environment: target.placement.environment, err: errorText(error) }, 'collection failed; retried next run');
+      }
+    }
+    for (const [tenant, oldest] of oldestByTenant) this.metrics.watermarkLag.set({ tenant }, Math.max(0, (this.clock.now() - oldest) / 1000));
+    stopTimer();
+    return summary;
+  }
+
+  /** Returns the oldest collectedThrough of the placement after this run. */
+  private async collectPlacement(target: PlacementTarget, summary: CollectionSummary): Promise<number> {
+    const tenant = target.tenant.metadata.name;
+    const { dataCenter, environment, projectId } = target.placement;
+    const backends = await this.options.backends.forPartition(dataCenter, environment);
+    const meters = metersForTiers(backends.partition.storageTiers.map((tier) => tier.name));
+    const collectedThrough = new Map<string, number>();
+    const firstWindow = this.firstWindow(target.tenant);
+    for (const meter of meters) {
+      const mark = target.tenant.status?.metering?.watermarks.find(
+        (entry) => entry.dataCenter === dataCenter && entry.environment === environment && entry.meter === meter,
+      );
+      collectedThrough.set(meter, mark ? Date.parse(mark.collectedThrough) : firstWindow);
+    }
+    const lastClosedStart = hourFloor(this.clock.now() - this.graceMs) - HOUR_MS;
+    for (let window = Math.min(...collectedThrough.values()); window <= lastClosedStart; window += HOUR_MS) {
+      const due = meters.filter((meter) => (collectedThrough.get(meter) ?? 0) <= window);
+      if (due.length === 0) continue;
+      const records = await this.recordsOf(tenant, dataCenter, environment, projectId, backends, window, due);
+      await this.options.emitter.emit(records);
+      await this.advanceWatermarks(tenant, dataCenter, environment, due, window + HOUR_MS);
+      for (const meter of due) collectedThrough.set(meter, window + HOUR_MS);
+      summary.windows += 1;
+      summary.events += records.length;
+      this.metrics.windowsCollected.inc({ tenant });
+      this.logger.info({ tenant, dataCenter, environment, window: windowIso(window), meters: due.length, events: records.length }, 'usage window collected');
+    }
+    return Math.min(...collectedThrough.values());
+  }
+
+  private async recordsOf(
+    tenant: string,
+    dataCenter: string,
+    environment: string,
+    projectId: string,
+    backends: PartitionBackends,
+    window: number,
+    due: readonly string[],
+  ): Promise<UsageRecord[]> {
+    const windowStart = windowIso(window);
+    const records: UsageRecord[] = [];
+    const record = (meter: string, resource: string, quantity: string): UsageRecord => ({ tenant, dataCenter, environment, meter, resource, windowStart, quantity });
+    if (due.some((meter) => (COMPUTE_METERS as readonly string[]).includes(meter))) {
+      const usage = await backends.openstack.compute.getTenantUsage(projectId, new Date(window), new Date(window + HOUR_MS));
+      const quantities = computeQuantities(usage, window);
+      for (const meter of COMPUTE_METERS) if (due.includes(meter)) records.push(record(meter, projectId, quantities[meter]));
+    }
+    const sampledMeters = due.filter((meter) => !(COMPUTE_METERS as readonly string[]).includes(meter));
+    if (sampledMeters.length > 0) {
+      const store = await this.sampleStore();
+      const sweeps = await store.read(tenant, dataCenter, environment, window - this.maxSampleAgeMs, window + HOUR_MS);
+      const { quantities, coveredMs } = integrateSweeps(sweeps, window, this.maxSampleAgeMs);
+      if (coveredMs < HOUR_MS) {
+        this.metrics.partialWindows.inc({ tenant });
+        this.logger.warn(
+          { tenant, dataCenter, environment, window: windowStart, coveredSeconds: coveredMs / 1000 },
+          'samples cover only part of the hour; integrated what exists, the uncovered time counts as zero',
+        );
+      }
+      for (const meter of sampledMeters) {
+        const byResource = quantities.get(meter);
+        if (!byResource) continue;
+        for (const [resource, quantity] of [...byResource].sort(([left], [right]) => left.localeCompare(right))) records.push(record(meter, resource, quantity));
+      }
+    }
+    return records;
+  }
+
+  private async advanceWatermarks(tenant: string, dataCenter: string, environment: Environment, meters: readonly string[], through: number): Promise<void> {
+    const collectedThrough = new Date(through).toISOString().replace('.000Z', 'Z');
+    try {
+      await updateStatusWithRetry<TenantObject>(this.options.client, TENANTS, undefined, tenant, (fresh) => {
+        const status = (fresh.status ??= {});
+        const watermarks: MeteringWatermark[] = [...(status.metering?.watermarks ?? [])];
+        for (const meter of meters) {
+          const index = watermarks.findIndex((entry) => entry.dataCenter === dataCenter && entry.environment === environment && entry.meter === meter);
+          const entry: MeteringWatermark = { dataCenter, environment, meter, collectedThrough };
+          if (index < 0) watermarks.push(entry);
+          else if (Date.parse(watermarks[index]!.collectedThrough) < through) watermarks[index] = entry;
+        }
+        status.metering = { ...status.metering, watermarks };
+      });
+    } catch (error) {
+      this.metrics.failures.inc({ tenant, stage: 'watermark' });
+      throw error;
+    }
+  }
+
+  /** The first window of a placement without watermarks: the hour the tenant was created in, bounded. */
+  private firstWindow(tenant: AgencyTenant): number {
+    const created = Date.parse(tenant.metadata.creationTimestamp ?? '');
+    const bound = hourFloor(this.clock.now()) - this.maxCatchUpHours * HOUR_MS;
+    const notBefore = this.options.notBefore === undefined ? bound : Math.ceil(this.options.notBefore / HOUR_MS) * HOUR_MS;
+    return Math.max(Number.isNaN(created) ? bound : hourFloor(created), bound, notBefore);
+  }
+
+  private async targets(): Promise<PlacementTarget[]> {
+    const tenants = (await this.options.client.list<TenantObject>(TENANTS)).items;
+    const targets: PlacementTarget[] = [];
+    for (const tenant of tenants.sort((left, right) => left.metadata.name.localeCompare(right.metadata.name))) {
+      for (const placement of tenant.status?.placements ?? []) {
+        if (placement.projectId) targets.push({ tenant, placement: { ...placement, projectId: placement.projectId } });
+      }
+    }
+    return targets;
+  }
+
+  private async sampleStore(): Promise<SampleStore> {
+    this.store ??= await SampleStore.open(this.options.sampleDirectory);
+    return this.store;
+  }
+
+  private async loop(signal: AbortSignal, intervalMs: number, run: () => Promise<unknown>): Promise<void> {
+    while (!signal.aborted) {
+      try {
+        await run();
+      } catch (error) {
+        this.logger.error({ err: errorText(error) }, 'metering run failed');
+      }
+      try {
+        await this.clock.sleep(intervalMs, signal);
+      } catch {
+        return;
+      }
+    }
+  }
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}
