@@ -1,12 +1,11 @@
 /**
  * The controllers the operator runs besides the DataCenter's (which startOperator always adds), and
- * that `statsmoln plan` consults. At merge each kind is one line here, for example:
- *   actuatorRegistration(createAgencyTenantActuator),
- *   actuatorRegistration(createComputeQuotaActuator),
- *   actuatorRegistration(createStorageVolumeActuator),
+ * that `statsmoln plan` consults: one line per kind.
  */
-import type { ControllerRegistration } from './registration.js';
+import { createComputeQuotaActuator } from '../controllers/computequota/index.js';
+import { createStorageVolumeActuator } from '../controllers/storagevolume/index.js';
+import { actuatorRegistration, type ControllerRegistration } from './registration.js';
 
 export function defaultRegistrations(): ControllerRegistration[] {
-  return [];
+  return [actuatorRegistration(createComputeQuotaActuator), actuatorRegistration(createStorageVolumeActuator)];
 }

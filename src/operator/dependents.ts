@@ -37,3 +37,11 @@ export function dependentsOfDataCenter(dependents: SharedInformer<KubeObject>): 
     return dependents.store.list().filter((object) => usesDataCenter(object, name)).map((object) => objectKey(object));
   };
 }
+
+/** Wakes an agency's namespaced objects when its tenant changes (for example, gets its projects). */
+export function dependentsOfTenant(dependents: SharedInformer<KubeObject>): KeyMapper {
+  return (tenant) => {
+    const name = tenant.metadata?.name;
+    return name ? dependents.store.select({ namespace: `agency-${name}` }).map(objectKey) : [];
+  };
+}

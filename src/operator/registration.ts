@@ -13,7 +13,7 @@ import {
   type ControllerMetrics,
 } from '../controllers/framework/index.js';
 import { isBeingDeleted, type KubeObject, type Manager } from '../runtime/index.js';
-import { dependentsOfDataCenter } from './dependents.js';
+import { dependentsOfDataCenter, dependentsOfTenant } from './dependents.js';
 import { informerForKind, type OperatorInformers } from './informers.js';
 
 /** What every actuator factory receives: `create<Kind>Actuator(deps)`. */
@@ -86,6 +86,7 @@ export function actuatorRegistration<T extends StatsmolnObject, Observed, Payloa
         }),
       });
       if (kind !== 'DataCenter') controller.watches(env.deps.informers.dataCenters, dependentsOfDataCenter(informer));
+      if (actuator.definition.scope === 'Namespaced') controller.watches(env.deps.informers.tenants, dependentsOfTenant(informer));
       return kind;
     },
     planner: (deps) => plannerOf(create(deps)),
