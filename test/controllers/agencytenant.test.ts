@@ -160,3 +160,190 @@ describe('the example agencies', () => {
     expect(await backendWrites()).toBe(before);
   });
 });
+
+describe('drift', () => {
+  it('re-creates a deleted subnet and a removed baseline rule on resync, and reports the drift', async () => {
+    const expected = await snapshot(env, 'skatteverket');
+    const network = env.harness.adminClients('sto-1').network;
+    const [router] = await network.listRouters({ name: 'skatteverket-production' });
+    const [net] = await network.listNetworks({ name: 'skatteverket-production' });
+    const v6 = (await network.listSubnets({ networkId: net!.id })).find((subnet) => subnet.ip_version === 6)!;
+    await network.removeRouterInterface(router!.id, v6.id);
+    await network.deleteSubnet(v6.id);
+    const [group] = await network.listSecurityGroups({ name: 'skatteverket-test-baseline' });
+    const rule = group!.security_group_rules.find((entry) => entry.remote_ip_prefix === '10.21.16.0/22')!;
+    await network.deleteSecurityGroupRule(rule.id);
+    expect((await snapshot(env, 'skatteverket')).networks['sto-1/production']?.subnets).toEqual(['10.20.0.0/20']);
+
+    await nudge('skatteverket', { resync: 'drift' });
+    await eventually(() => snapshot(env, 'skatteverket'), (state) => JSON.stringify(state) === JSON.stringify(expected), 'drift corrected');
+    expect(await eventReasons(env, 'skatteverket')).toContain('DriftDetected');
+  });
+});
+
+function twoSites(name: string, deletionPolicy: 'Retain' | 'Delete'): AgencyTenant & KubeObject {
+  return exampleTenant('skatteverket', name, (spec) => {
+    spec.deletionPolicy = deletionPolicy;
+  });
+}
+
+async function updateSpec(name: string, change: (spec: AgencyTenant['spec']) => void): Promise<AgencyTenant & KubeObject> {
+  const current = await getTenant(env, name);
+  change(current.spec);
+  await env.harness.client.update(TENANTS, current);
+  const generation = (current.metadata.generation ?? 0) + 1;
+  return eventually(() => getTenant(env, name), (tenant) => isReady(tenant) && tenant.metadata.generation === generation, `${name} Ready at generation ${generation}`);
+}
+
+const withoutGbg = (spec: AgencyTenant['spec']) => {
+  spec.placement.dataCenters = ['sto-1'];
+  spec.network.addressPlan = spec.network.addressPlan.filter((entry) => entry.dataCenter !== 'gbg-1');
+};
+
+describe('removing a data center or an environment from the placement', () => {
+  it('under Retain leaves the backend objects, records it, and drops the placement from status', async () => {
+    await createAndConverge(twoSites('keep-site', 'Retain'));
+    const before = await snapshot(env, 'keep-site');
+    const after = await updateSpec('keep-site', withoutGbg);
+    expect(after.status?.placements?.map((entry) => `${entry.dataCenter}/${entry.environment}`)).toEqual(['sto-1/production', 'sto-1/test', 'sto-1/development']);
+    expect(await snapshot(env, 'keep-site')).toEqual(before);
+    expect(await eventReasons(env, 'keep-site')).toContain('Retained');
+  });
+
+  it('under Delete removes the site’s networks (Keystone stays: sto-1 shares it), then an environment’s project too', async () => {
+    await createAndConverge(twoSites('drop-site', 'Delete'));
+    const before = await snapshot(env, 'drop-site');
+    expect(Object.keys(before.networks)).toHaveLength(6);
+    await updateSpec('drop-site', withoutGbg);
+    const afterSite = await snapshot(env, 'drop-site');
+    expect(Object.keys(afterSite.networks).sort()).toEqual(['sto-1/development', 'sto-1/production', 'sto-1/test']);
+    expect(afterSite.projects).toEqual(before.projects);
+    expect(afterSite.identityProvider).toEqual(before.identityProvider);
+    expect(afterSite.rbdNamespace).toBe(true);
+    // The sto-1 baseline groups no longer admit the gbg-1 ranges.
+    expect(afterSite.networks['sto-1/test']?.baselineIngress).toEqual(['IPv4 10.20.16.0/22']);
+
+    const afterEnvironment = await updateSpec('drop-site', (spec) => {
+      spec.environments = ['production', 'test'];
+      spec.network.addressPlan = spec.network.addressPlan.filter((entry) => entry.environment !== 'development');
+    });
+    const state = await snapshot(env, 'drop-site');
+    expect(Object.keys(state.projects).sort()).toEqual(['drop-site-production', 'drop-site-test']);
+    expect(state.assignments.filter((entry) => entry.endsWith('development'))).toEqual([]);
+    expect(Object.keys(state.networks).sort()).toEqual(['sto-1/production', 'sto-1/test']);
+    expect(afterEnvironment.status?.placements?.map((entry) => entry.environment)).toEqual(['production', 'test']);
+  });
+});
+
+describe('deleting a tenant', () => {
+  it('under Retain removes the finalizer and leaves the namespace (orphaned) and every backend object', async () => {
+    await createAndConverge(exampleTenant('bolagsverket', 'keep-all'));
+    const before = await snapshot(env, 'keep-all');
+    await env.harness.client.delete(TENANTS, undefined, 'keep-all');
+    await eventually(() => tenantGone(env, 'keep-all'), Boolean, 'tenant gone');
+    const namespace = await namespaceOf(env, 'agency-keep-all');
+    expect(namespace?.metadata?.ownerReferences ?? []).toEqual([]);
+    expect(namespace?.metadata?.deletionTimestamp).toBeUndefined();
+    expect(await snapshot(env, 'keep-all')).toEqual(before);
+  });
+
+  it('under Delete deletes the namespace, waits for it, then every backend object in both sites', async () => {
+    await createAndConverge(twoSites('drop-all', 'Delete'));
+    await env.harness.client.delete(TENANTS, undefined, 'drop-all');
+    await eventually(() => tenantGone(env, 'drop-all'), Boolean, 'tenant gone');
+    expect(await namespaceOf(env, 'agency-drop-all')).toBeUndefined();
+    expect(await snapshot(env, 'drop-all')).toEqual({ domains: 0, projects: {}, groups: [], assignments: [], networks: {}, rbdNamespace: false });
+  });
+});
+
+describe('a crash in the middle of a convergence', () => {
+  it('leaves no duplicate: a fresh reconcile adopts what the first half created', async () => {
+    const paused = exampleTenant('skatteverket', 'crashy');
+    paused.metadata.annotations = { 'statsmoln.io/paused': 'true' };
+    await env.harness.client.create(TENANTS, paused);
+    const tenant = await eventually(() => getTenant(env, 'crashy'), (object) => condition(object, 'Paused')?.status === 'True', 'paused');
+    const ctx = env.context();
+    const observed = await env.actuator.observe(tenant, ctx);
+    const plan = env.actuator.plan(tenant, observed);
+    expect(plan.length).toBeGreaterThan(60);
+    const firstHalf = plan.slice(0, Math.floor(plan.length / 2));
+    for (const action of firstHalf) await env.actuator.apply(action, tenant, observed, ctx);
+    // The "crashed" operator recorded nothing; the next one starts from the backends alone.
+    const resumed = env.actuator.plan(tenant, await env.actuator.observe(tenant, ctx));
+    expect(resumed.map((action) => `${action.verb} ${action.resource} ${action.name} ${action.scope}`)).toEqual(
+      plan.slice(firstHalf.length).map((action) => `${action.verb} ${action.resource} ${action.name} ${action.scope}`),
+    );
+
+    const current = await getTenant(env, 'crashy');
+    await env.harness.client.update(TENANTS, { ...current, metadata: { ...current.metadata, annotations: {} } });
+    await eventually(() => getTenant(env, 'crashy'), isReady, 'crashy Ready');
+    const state = await snapshot(env, 'crashy');
+    expect(state.domains).toBe(1);
+    expect(Object.keys(state.projects)).toHaveLength(3);
+    expect(state.groups).toEqual(['crashy-admin', 'crashy-member', 'crashy-reader']);
+    expect(state.assignments).toHaveLength(9);
+    expect(Object.values(state.networks).map((entry) => [entry.networks, entry.routers, entry.securityGroups])).toEqual(Array(6).fill([1, 1, 1]));
+    expect(state.networks['sto-1/production']).toMatchObject({ subnets: ['10.20.0.0/20', 'fd20:5e::/64'], interfaces: 2 });
+  });
+});
+
+describe('managementPolicy Observe', () => {
+  it('reports what is missing and creates nothing', async () => {
+    await env.harness.client.create(TENANTS, exampleTenant('bolagsverket', 'watcher', (spec) => (spec.managementPolicy = 'Observe')));
+    const stalled = await eventually(() => getTenant(env, 'watcher'), (tenant) => condition(tenant, 'Stalled')?.status === 'True', 'Stalled');
+    expect(condition(stalled, 'Stalled')).toMatchObject({ reason: 'ObservedDifference' });
+    expect(condition(stalled, 'Stalled')?.message).toMatch(/^managementPolicy Observe: \d+ to create needed; not acting$/);
+    expect(await namespaceOf(env, 'agency-watcher')).toBeUndefined();
+    expect(await snapshot(env, 'watcher')).toEqual({ domains: 0, projects: {}, groups: [], assignments: [], networks: {}, rbdNamespace: false });
+  });
+
+  it('imports a converged tenant as Ready with its backend ids', async () => {
+    const managed = await getTenant(env, 'bolagsverket');
+    const ids = managed.status?.placements;
+    await env.harness.client.update(TENANTS, { ...managed, spec: { ...managed.spec, managementPolicy: 'Observe' } });
+    const observed = await eventually(() => getTenant(env, 'bolagsverket'), (tenant) => isReady(tenant) && condition(tenant, 'Ready')?.reason === 'Observed', 'Observed');
+    expect(observed.status?.placements).toEqual(ids);
+  });
+});
+
+describe('what the controller refuses or waits for', () => {
+  it('never adopts a backend object with its name but no ownership marker', async () => {
+    await env.harness.adminClients('sto-1').identity.createDomain({ name: 'agency-intruder', description: 'someone else’s' });
+    await env.harness.client.create(TENANTS, exampleTenant('bolagsverket', 'intruder'));
+    const stalled = await eventually(() => getTenant(env, 'intruder'), (tenant) => condition(tenant, 'Stalled')?.status === 'True', 'Stalled');
+    expect(condition(stalled, 'Stalled')).toMatchObject({ reason: 'InvalidConfiguration' });
+    expect(condition(stalled, 'Stalled')?.message).toContain('keystone domain agency-intruder exists and is owned by another object');
+    expect((await snapshot(env, 'intruder')).networks).toEqual({});
+  });
+
+  it('waits with a reason while a placed partition is not Ready, then converges', async () => {
+    const dataCenter = await env.harness.client.get<KubeObject & { status: { partitions: Array<{ environment: string; ready: boolean }> } }>(
+      { group: 'statsmoln.io', version: 'v1alpha1', resource: 'datacenters', kind: 'DataCenter', namespaced: false },
+      undefined,
+      'lla-1',
+    );
+    const type = { group: 'statsmoln.io', version: 'v1alpha1', resource: 'datacenters', kind: 'DataCenter', namespaced: false };
+    const setReady = async (ready: boolean) => {
+      const fresh = await env.harness.client.get<typeof dataCenter>(type, undefined, 'lla-1');
+      fresh.status.partitions = fresh.status.partitions.map((partition) => (partition.environment === 'test' ? { ...partition, ready } : partition));
+      await env.harness.client.updateStatus(type, fresh);
+    };
+    await setReady(false);
+    await env.harness.client.create(TENANTS, exampleTenant('bolagsverket', 'patient'));
+    const waiting = await eventually(() => getTenant(env, 'patient'), (tenant) => condition(tenant, 'Reconciling')?.reason === 'PartitionNotReady', 'waiting');
+    expect(condition(waiting, 'Ready')?.status).toBe('False');
+    expect(condition(waiting, 'Reconciling')?.message).toContain('partition lla-1/test is not Ready');
+    await setReady(true);
+    await eventually(() => getTenant(env, 'patient'), isReady, 'patient Ready', 30_000);
+  });
+});
+
+describe('the namespace', () => {
+  it('gets its label and owner back when someone strips them', async () => {
+    const namespace = (await namespaceOf(env, 'agency-polisen'))!;
+    await env.harness.client.update(NAMESPACES, { ...namespace, metadata: { ...namespace.metadata, labels: {}, ownerReferences: [] } });
+    await nudge('polisen', { resync: 'namespace' });
+    const fixed = await eventually(() => namespaceOf(env, 'agency-polisen'), (object) => object?.metadata?.labels?.['statsmoln.io/tenant'] === 'polisen', 'label restored');
+    expect(fixed?.metadata?.ownerReferences).toHaveLength(1);
+  });
+});

@@ -5,7 +5,7 @@
 import type { AgencyTenant } from '../../api/v1alpha1/index.js';
 import { BackendError, type OpenStackClients } from '../../backends/openstack/index.js';
 import { isNotFound, type KubeObject, type OwnerReference } from '../../runtime/index.js';
-import { DependencyNotReadyError, names, tags, type ControllerContext } from '../framework/index.js';
+import { DependencyNotReadyError, InvalidConfigurationError, names, tags, type ControllerContext } from '../framework/index.js';
 import {
   BASELINE_RULE_DESCRIPTION,
   ipVersionOf,
@@ -158,6 +158,18 @@ async function ignoreNotFound(call: Promise<unknown>): Promise<void> {
   }
 }
 
+/** Keystone allows one identity provider per issuer: another tenant's issuer is a spec error. */
+async function refuseDuplicateIssuer<T>(tenant: AgencyTenant, call: Promise<T>): Promise<T> {
+  try {
+    return await call;
+  } catch (error) {
+    if (error instanceof BackendError && error.kind === 'Conflict' && /remote id/i.test(error.message)) {
+      throw new InvalidConfigurationError(`spec.identity.oidc.issuer ${tenant.spec.identity.oidc.issuer} is already the remote id of another identity provider in Keystone`);
+    }
+    throw error;
+  }
+}
+
 async function applyKeystone(payload: TenantPayload, tenant: AgencyTenant, observed: TenantObserved): Promise<void> {
   if (!('keystone' in payload)) throw new Error(`not a Keystone action: ${payload.op}`);
   const { keystone, openstack } = keystoneOf(observed, payload.keystone);
@@ -221,12 +233,15 @@ async function applyKeystone(payload: TenantPayload, tenant: AgencyTenant, obser
       keystone.assignments = keystone.assignments.filter((entry) => !(entry.projectId === payload.projectId && entry.groupId === payload.groupId && entry.roleId === payload.roleId));
       return;
     case 'idp.create':
-      keystone.identityProvider = await identity.createIdentityProvider(idpId, {
-        domain_id: domainId(),
-        remote_ids: [tenant.spec.identity.oidc.issuer],
-        enabled: true,
-        description: ownerDescription(tenant, 'OIDC identity provider'),
-      });
+      keystone.identityProvider = await refuseDuplicateIssuer(
+        tenant,
+        identity.createIdentityProvider(idpId, {
+          domain_id: domainId(),
+          remote_ids: [tenant.spec.identity.oidc.issuer],
+          enabled: true,
+          description: ownerDescription(tenant, 'OIDC identity provider'),
+        }),
+      );
       return;
     case 'idp.update':
       // Keystone cannot move an identity provider to another domain: replace it then.
@@ -241,7 +256,7 @@ async function applyKeystone(payload: TenantPayload, tenant: AgencyTenant, obser
         });
         return;
       }
-      keystone.identityProvider = await identity.updateIdentityProvider(idpId, { remote_ids: [tenant.spec.identity.oidc.issuer], enabled: true });
+      keystone.identityProvider = await refuseDuplicateIssuer(tenant, identity.updateIdentityProvider(idpId, { remote_ids: [tenant.spec.identity.oidc.issuer], enabled: true }));
       return;
     case 'idp.delete':
       await ignoreNotFound(identity.deleteIdentityProvider(idpId));

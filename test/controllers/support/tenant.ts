@@ -73,9 +73,11 @@ export async function startTenantEnvironment(options: { startController?: boolea
 }
 
 /** An example agency's tenant.yaml, renamed (so tests do not share backend objects) and adjusted. */
-export function exampleTenant(example: 'skatteverket' | 'polisen' | 'bolagsverket', name = example, patch: (spec: AgencyTenant['spec']) => void = () => undefined): AgencyTenant & KubeObject {
+export function exampleTenant(example: 'skatteverket' | 'polisen' | 'bolagsverket', name: string = example, patch: (spec: AgencyTenant['spec']) => void = () => undefined): AgencyTenant & KubeObject {
   const tenant = parse(readFileSync(`examples/agencies/${example}/tenant.yaml`, 'utf8')) as AgencyTenant & KubeObject;
   tenant.metadata = { name };
+  // Keystone refuses two identity providers with the same remote id, as real Keystone does.
+  if (name !== example) tenant.spec.identity.oidc.issuer = `${tenant.spec.identity.oidc.issuer.replace(/\/$/, '')}/${name}`;
   patch(tenant.spec);
   return tenant;
 }
