@@ -25,6 +25,7 @@ import type { TenantAction } from './plan.js';
 
 /** How long a tenant being deleted waits before looking at its terminating namespace again. */
 export const NAMESPACE_WAIT_MS = 2_000;
+const NAMESPACE_GONE_RETRY_MS = 50;
 
 export async function applyTenantAction(action: TenantAction, tenant: AgencyTenant, observed: TenantObserved, ctx: ControllerContext): Promise<void> {
   const payload = action.payload;
@@ -104,18 +105,21 @@ async function applyKubernetes(payload: TenantPayload, tenant: AgencyTenant, obs
       return;
     }
     case 'namespace.delete': {
+      // Never continue in the same pass: the backends are planned from a fresh observe once the
+      // namespace (and the volumes in it, with their own deletion policies) is gone.
+      let gone = false;
       try {
         if (!observed.namespace?.terminating) await ctx.client.delete(NAMESPACES, undefined, name);
         await ctx.client.get(NAMESPACES, undefined, name);
       } catch (error) {
-        if (isNotFound(error)) {
-          delete observed.namespace;
-          return;
-        }
-        throw error;
+        if (!isNotFound(error)) throw error;
+        gone = true;
       }
-      // The objects in it (volumes with their own deletion policy) go first; backends after.
-      throw new DependencyNotReadyError(`waiting for namespace ${name} to be deleted`, 'NamespaceTerminating', NAMESPACE_WAIT_MS);
+      throw new DependencyNotReadyError(
+        gone ? `namespace ${name} deleted; removing the backends next` : `waiting for namespace ${name} to be deleted`,
+        'NamespaceTerminating',
+        gone ? NAMESPACE_GONE_RETRY_MS : NAMESPACE_WAIT_MS,
+      );
     }
     case 'rolebinding.create':
       await ctx.client.create(ROLE_BINDINGS, {

@@ -5,8 +5,12 @@ import { namespaceName, placementKey } from './desired.js';
 import type { TenantAction } from './plan.js';
 import type { PlacementObserved, TenantObserved } from './types.js';
 
-function hasAnything(placement: PlacementObserved, projectId: string | undefined): boolean {
-  return Boolean(projectId || placement.network || placement.router || placement.securityGroup || placement.subnets.length > 0);
+/** Whether a removed placement still holds objects that its removal will delete. */
+function hasLeftovers(placement: PlacementObserved, projectId: string | undefined, observed: TenantObserved): boolean {
+  if (placement.network || placement.router || placement.securityGroup || placement.subnets.length > 0) return true;
+  // Its project is shared with placements still in the spec when their Keystone and environment match.
+  const projectStillUsed = observed.placements.some((entry) => entry.desired && entry.keystone === placement.keystone && entry.environment === placement.environment);
+  return Boolean(projectId) && !projectStillUsed;
 }
 
 /**
@@ -25,7 +29,7 @@ export function tenantStatus(tenant: AgencyTenant, observed: TenantObserved, pla
   for (const placement of observed.placements) {
     const keystone = observed.keystones.find((entry) => entry.key === placement.keystone);
     const project = keystone?.projects[placement.environment];
-    if (!placement.desired && !hasAnything(placement, project?.id)) continue;
+    if (!placement.desired && !hasLeftovers(placement, project?.id, observed)) continue;
     const ceph = observed.cephs.find((entry) => entry.key === placement.ceph);
     const key = placementKey(placement);
     const ready =
