@@ -4,7 +4,7 @@
  */
 import type { AgencyTenant } from '../../src/api/v1alpha1/index.js';
 import type { KubeObject } from '../../src/runtime/index.js';
-import { NAMESPACES } from './support/harness.js';
+import { DATACENTERS, NAMESPACES } from './support/harness.js';
 import {
   condition,
   eventReasons,
@@ -333,16 +333,11 @@ describe('what the controller refuses or waits for', () => {
   });
 
   it('waits with a reason while a placed partition is not Ready, then converges', async () => {
-    const dataCenter = await env.harness.client.get<KubeObject & { status: { partitions: Array<{ environment: string; ready: boolean }> } }>(
-      { group: 'statsmoln.io', version: 'v1alpha1', resource: 'datacenters', kind: 'DataCenter', namespaced: false },
-      undefined,
-      'lla-1',
-    );
-    const type = { group: 'statsmoln.io', version: 'v1alpha1', resource: 'datacenters', kind: 'DataCenter', namespaced: false };
+    type DataCenterObject = KubeObject & { status: { partitions: Array<{ environment: string; ready: boolean }> } };
     const setReady = async (ready: boolean) => {
-      const fresh = await env.harness.client.get<typeof dataCenter>(type, undefined, 'lla-1');
+      const fresh = await env.harness.client.get<DataCenterObject>(DATACENTERS, undefined, 'lla-1');
       fresh.status.partitions = fresh.status.partitions.map((partition) => (partition.environment === 'test' ? { ...partition, ready } : partition));
-      await env.harness.client.updateStatus(type, fresh);
+      await env.harness.client.updateStatus(DATACENTERS, fresh);
     };
     await setReady(false);
     await env.harness.client.create(TENANTS, exampleTenant('bolagsverket', 'patient'));
