@@ -64,6 +64,7 @@ let manager: Manager;
 let registry: BackendRegistry;
 let admin: OpenStackClients;
 let dashboard: CephDashboardClient;
+const metrics = new Registry();
 
 beforeAll(async () => {
   api = await startApiServer({ host: '127.0.0.1', port: 0 });
@@ -105,7 +106,6 @@ beforeAll(async () => {
   } as KubeObject);
   await client.create(resourceTypeOf(priceListDefinition), parse(readFileSync('examples/platform/pricelist.yaml', 'utf8')) as KubeObject);
 
-  const metrics = new Registry();
   manager = new Manager({ client, server: false, metrics: new RuntimeMetrics({ registry: metrics }) });
   const informers = {
     dataCenters: manager.informer(DATACENTERS),
@@ -123,7 +123,7 @@ beforeAll(async () => {
     reconcile: resourceReconciler({ actuator, informer: informers.tenants, type: TENANTS, context: { client, events: manager.events, clock: manager.clock }, metrics: new ControllerMetrics(metrics) }),
   });
   await manager.start();
-  admin = OpenStackClients.fromCloudsYaml(cloudsYaml, cloudName, { timeoutMs: 60_000 });
+  admin = OpenStackClients.fromCloudsYaml(cloudsYaml, cloudName, { timeoutMs: 60_000, registry: metrics });
   dashboard = new CephDashboardClient({ url: need(ceph, 'CEPH_DASHBOARD_URL'), username: need(ceph, 'CEPH_DASHBOARD_USER'), password: need(ceph, 'CEPH_DASHBOARD_PASSWORD'), timeoutMs: 60_000 });
 });
 
