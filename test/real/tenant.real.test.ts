@@ -128,6 +128,12 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  // If the test failed half-way, let the controller remove what it created (deletionPolicy Delete).
+  const leftover = await client?.get(TENANTS, undefined, tenantName).catch(() => undefined);
+  if (leftover) {
+    await client.delete(TENANTS, undefined, tenantName).catch(() => undefined);
+    await eventually(() => client.get(TENANTS, undefined, tenantName).then(() => false, () => true), Boolean, 'cleanup', 120_000).catch(() => undefined);
+  }
   await manager?.stop();
   registry?.close();
   admin?.close();
