@@ -272,6 +272,19 @@ describe('deleting a tenant', () => {
   });
 });
 
+describe('agency data in Ceph', () => {
+  it('under Delete keeps an RBD namespace that still holds images, and says so', async () => {
+    await createAndConverge(exampleTenant('bolagsverket', 'has-data', (spec) => (spec.deletionPolicy = 'Delete')));
+    await env.ceph.createImage({ pool: 'agencies', namespace: 'agency-has-data', name: 'volume-1', sizeBytes: 1 << 20 });
+    await env.harness.client.delete(TENANTS, undefined, 'has-data');
+    await eventually(() => tenantGone(env, 'has-data'), Boolean, 'tenant gone');
+    const state = await snapshot(env, 'has-data');
+    expect(state).toEqual({ domains: 0, projects: {}, groups: [], assignments: [], networks: {}, rbdNamespace: true });
+    expect(await env.ceph.listNamespaces('agencies')).toContainEqual({ namespace: 'agency-has-data', numImages: 1 });
+    expect(await eventReasons(env, 'has-data')).toContain('Retained');
+  });
+});
+
 describe('a crash in the middle of a convergence', () => {
   it('leaves no duplicate: a fresh reconcile adopts what the first half created', async () => {
     const paused = exampleTenant('skatteverket', 'crashy');
