@@ -62,6 +62,7 @@ export async function applyTenantAction(action: TenantAction, tenant: AgencyTena
     case 'project.tags':
     case 'project.delete':
     case 'assignment.grant':
+    case 'operator.grant':
     case 'assignment.revoke':
     case 'idp.create':
     case 'idp.update':
@@ -230,6 +231,15 @@ async function applyKeystone(payload: TenantPayload, tenant: AgencyTenant, obser
       if (!roleId) throw new DependencyNotReadyError(`Keystone has no role "${KEYSTONE_ROLE[payload.role]}"`, 'KeystoneRoleMissing');
       await identity.grantRole({ projectId: project.id }, { groupId: group.id }, roleId);
       keystone.assignments.push({ projectId: project.id, groupId: group.id, roleId });
+      return;
+    }
+    case 'operator.grant': {
+      const project = required(keystone.projects[payload.environment], `keystone project ${payload.environment}`);
+      const roleId = keystone.roleIds.member;
+      if (!roleId) throw new DependencyNotReadyError(`Keystone has no role "${KEYSTONE_ROLE.member}"`, 'KeystoneRoleMissing');
+      const { userId } = await identity.session.token();
+      await identity.grantRole({ projectId: project.id }, { userId }, roleId);
+      keystone.operatorAccess.push(project.id);
       return;
     }
     case 'assignment.revoke':

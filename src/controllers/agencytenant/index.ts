@@ -5,7 +5,6 @@
  */
 import { agencyTenantDefinition, type AgencyTenant } from '../../api/v1alpha1/index.js';
 import type { StatsmolnObject } from '../../api/validation/index.js';
-import type { KubeObject, SharedInformer } from '../../runtime/index.js';
 import type { Actuator, BackendRegistry } from '../framework/index.js';
 import { applyTenantAction } from './apply.js';
 import { observeTenant } from './observe.js';
@@ -20,15 +19,9 @@ export { observeTenant } from './observe.js';
 export { applyTenantAction } from './apply.js';
 export { tenantStatus } from './status.js';
 
-/** The operator's shared informers (src/operator/informers.ts); declared structurally until merge. */
-export interface OperatorInformers {
-  dataCenters: SharedInformer<KubeObject>;
-  tenants: SharedInformer<KubeObject>;
-  priceLists: SharedInformer<KubeObject>;
-  quotas: SharedInformer<KubeObject>;
-  volumes: SharedInformer<KubeObject>;
-  slas: SharedInformer<KubeObject>;
-}
+export type { OperatorInformers } from '../../operator/informers.js';
+
+import type { OperatorInformers } from '../../operator/informers.js';
 
 export interface AgencyTenantDeps {
   registry: BackendRegistry;

@@ -161,7 +161,8 @@ async function observeKeystone(
   const marker = ownerMarker(uid);
   const tenantName = tenant.metadata.name;
   const identity = openstack.identity;
-  const observed: KeystoneObserved = { key, dataCenters, groups: {}, projects: {}, assignments: [], roleIds: {} };
+  const observed: KeystoneObserved = { key, dataCenters, groups: {}, projects: {}, assignments: [], operatorAccess: [], roleIds: {} };
+  const operatorUserId = (await openstack.session.token()).userId;
 
   for (const role of TENANT_ROLES) {
     const [found] = await identity.listRoles({ name: KEYSTONE_ROLE[role] });
@@ -191,6 +192,7 @@ async function observeKeystone(
         if (assignment.group && groupIds.has(assignment.group.id)) {
           observed.assignments.push({ projectId: project.id, groupId: assignment.group.id, roleId: assignment.role.id });
         }
+        if (assignment.user?.id === operatorUserId && assignment.role.id === observed.roleIds.member) observed.operatorAccess.push(project.id);
       }
     }
   }

@@ -149,6 +149,13 @@ function planKeystone(tenant: AgencyTenant, keystone: KeystoneObserved, environm
       }
     }
   }
+  for (const environment of environments) {
+    const project = keystone.projects[environment];
+    if (!project || !keystone.operatorAccess.includes(project.id)) {
+      const projectName = names.keystoneProject(tenantName, environment);
+      actions.push({ verb: 'create', resource: 'keystone role assignment', scope, name: `operator member on ${projectName}`, reason: 'the operator manages volumes in the project', payload: { op: 'operator.grant', keystone: key, environment } });
+    }
+  }
   // Access follows the spec whatever the deletion policy: stale assignments and groups go.
   const wantedAssignments = new Set<string>();
   for (const environment of environments) {

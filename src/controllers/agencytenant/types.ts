@@ -50,6 +50,11 @@ export interface KeystoneObserved {
   projects: Partial<Record<Environment, Project>>;
   /** Direct assignments of the agency's groups on the agency's projects. */
   assignments: RoleAssignmentObserved[];
+  /**
+   * Projects on which the operator's own user holds the member role: without it Keystone issues the
+   * operator no token scoped to the project, and Cinder creates volumes only in the token's project.
+   */
+  operatorAccess: string[];
   /** Keystone role ids by tenant role (undefined: the role does not exist in this Keystone). */
   roleIds: Partial<Record<TenantRole, string>>;
   identityProvider?: IdentityProvider;
@@ -116,6 +121,7 @@ export type TenantPayload =
   | { op: 'group.create' | 'group.delete'; keystone: string; role: TenantRole }
   | { op: 'project.create' | 'project.tags' | 'project.delete'; keystone: string; environment: Environment }
   | { op: 'assignment.grant'; keystone: string; environment: Environment; role: TenantRole }
+  | { op: 'operator.grant'; keystone: string; environment: Environment }
   | { op: 'assignment.revoke'; keystone: string; projectId: string; groupId: string; roleId: string }
   | { op: 'idp.create' | 'idp.update' | 'idp.delete'; keystone: string }
   | { op: 'mapping.create' | 'mapping.update' | 'mapping.delete'; keystone: string }
