@@ -1,8 +1,9 @@
 /**
  * A controller: informers feed keys into a priority work queue; bounded workers run the
  * reconcile function; its result decides forget, backoff or delayed requeue (controller-runtime's
- * reconcileHandler). A terminal error parks the key until the object's generation changes.
+ * reconcileHandler). A terminal error parks the key until the object's generation changes or a watched related object changes.
  */
+import { isDeepStrictEqual } from 'node:util';
 import type { Clock } from './clock.js';
 import type { EventHandler, SharedInformer } from './informer.js';
 import type { Logger } from './logger.js';
@@ -83,8 +84,13 @@ export class Controller<T extends KubeObject = KubeObject> {
   watches<S extends KubeObject>(informer: SharedInformer<S>, map: KeyMapper<S>): this {
     if (this.started) throw new Error('add watches before starting the controller');
     this.informers.push(informer as unknown as SharedInformer<KubeObject>);
+    // A related object changed: a terminal verdict may rest on what it said (a project id, a
+    // partition), so the key is judged again even though its own generation did not move.
     const enqueueMapped = (obj: S): void => {
-      for (const key of map(obj)) this.enqueue(key, PRIORITY_NORMAL, undefined);
+      for (const key of map(obj)) {
+        this.terminal.delete(key);
+        this.enqueue(key, PRIORITY_NORMAL, undefined);
+      }
     };
     informer.addEventHandler({
       onAdd: enqueueMapped,
@@ -119,7 +125,10 @@ export class Controller<T extends KubeObject = KubeObject> {
   private primaryHandler(): EventHandler<T> {
     return {
       onAdd: (obj) => this.enqueue(objectKey(obj), PRIORITY_NORMAL, obj),
-      onUpdate: (_old, obj) => this.enqueue(objectKey(obj), PRIORITY_NORMAL, obj),
+      onUpdate: (old, obj) => {
+        if (!changedBeyondStatus(old, obj)) return;
+        this.enqueue(objectKey(obj), PRIORITY_NORMAL, obj);
+      },
       onDelete: (obj) => {
         const key = objectKey(obj);
         this.terminal.delete(key);
@@ -225,4 +234,22 @@ export class Controller<T extends KubeObject = KubeObject> {
     if (label === 'error') this.options.logger.warn(line, 'reconcile failed');
     else this.options.logger.info(line, 'reconciled');
   }
+}
+
+/**
+ * Whether an update touched more than status. A reconcile's own status write must not trigger the
+ * next reconcile: with a message that differs each time (a request id) that is a hot loop that
+ * bypasses the backoff. The apiserver bumps generation only for spec changes, so metadata a
+ * reconcile reads (labels, annotations, finalizers, deletion) is compared as well; kinds without a
+ * generation are always reconciled.
+ */
+export function changedBeyondStatus(old: KubeObject, current: KubeObject): boolean {
+  const before = old.metadata ?? {};
+  const after = current.metadata ?? {};
+  if (after.generation === undefined || before.generation !== after.generation) return true;
+  if (before.deletionTimestamp !== after.deletionTimestamp) return true;
+  return !isDeepStrictEqual(
+    [before.labels ?? {}, before.annotations ?? {}, before.finalizers ?? [], before.ownerReferences ?? []],
+    [after.labels ?? {}, after.annotations ?? {}, after.finalizers ?? [], after.ownerReferences ?? []],
+  );
 }

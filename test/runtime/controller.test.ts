@@ -97,6 +97,36 @@ describe('Controller', () => {
     await h.stop();
   });
 
+  it('does not reconcile again for its own status writes, but does for labels, finalizers and spec', async () => {
+    let writes = 0;
+    const h = await startHarness(async () => {
+      // A status write whose message differs each time (a request id) must not feed the next reconcile.
+      const current = h.source.list(WIDGETS);
+      const object = (await current).items.find((item) => item.metadata?.name === 'a');
+      if (object && writes < 50) h.source.upsert({ ...object, status: { message: `req-${++writes}` } });
+      return Result.done();
+    });
+    h.source.upsert(widget('a'));
+    await settle();
+    await h.clock.advance(1000);
+    expect(h.calls.length).toBe(1);
+    const stored = (await h.source.list(WIDGETS)).items[0]!;
+    h.source.upsert({ ...stored, metadata: { ...stored.metadata, labels: { tier: 'gold' } } });
+    await settle();
+    await h.clock.advance(10);
+    expect(h.calls.length).toBe(2);
+    const labelled = (await h.source.list(WIDGETS)).items[0]!;
+    h.source.upsert({ ...labelled, metadata: { ...labelled.metadata, finalizers: ['statsmoln.io/cleanup'] } });
+    await settle();
+    await h.clock.advance(10);
+    expect(h.calls.length).toBe(3);
+    h.source.upsert(widget('a', { size: 3 }), { bumpGeneration: true });
+    await settle();
+    await h.clock.advance(10);
+    expect(h.calls.length).toBe(4);
+    await h.stop();
+  });
+
   it('parks a key after a terminal error until the generation changes', async () => {
     let terminal = true;
     const h = await startHarness(async () => {
