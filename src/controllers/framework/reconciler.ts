@@ -154,16 +154,21 @@ async function failed(error: unknown, writeStatus: (readiness: Readiness) => Pro
  */
 function validationFailures(object: StatsmolnObject, related: StatsmolnObject[]): string | undefined {
   const others = related.filter((item) => !(item.kind === object.kind && item.metadata.name === object.metadata.name && item.metadata.namespace === object.metadata.namespace));
-  const set = [...others, object].sort(byCreation);
+  const set = [...others, object].sort(creationOrder);
   const issues = validateObjects(set.map((item) => item as unknown as Record<string, unknown>))[set.indexOf(object)] ?? [];
   const errors = issues.filter((issue) => issue.severity === 'error');
   if (errors.length === 0) return undefined;
   return errors.map((issue) => `${formatPath(issue.path)}: ${issue.message}`).join('; ');
 }
 
-function byCreation(a: StatsmolnObject, b: StatsmolnObject): number {
+/**
+ * creationTimestamp has whole seconds, so two objects made in the same second tie; then the one
+ * already Ready holds its place (a newcomer must not displace it), and only then the name decides.
+ */
+export function creationOrder(a: StatsmolnObject, b: StatsmolnObject): number {
   const time = (item: StatsmolnObject) => item.metadata.creationTimestamp ?? '9999';
-  return time(a).localeCompare(time(b)) || a.metadata.name.localeCompare(b.metadata.name);
+  const notReady = (item: StatsmolnObject) => (isConditionTrue(statusOf(item).conditions, 'Ready') ? 0 : 1);
+  return time(a).localeCompare(time(b)) || notReady(a) - notReady(b) || a.metadata.name.localeCompare(b.metadata.name);
 }
 
 function statusOf(object: StatsmolnObject): { conditions?: Condition[]; observedGeneration?: number } {
@@ -204,12 +209,14 @@ async function updateStatus(
   const now = ctx.clock.now();
   await updateStatusWithRetry(ctx.client, type, object.metadata.namespace, object.metadata.name, (fresh) => {
     const status = { ...((fresh.status ?? {}) as StatusFields), ...fields } as { conditions?: Condition[]; observedGeneration?: number };
-    let conditions = setReadiness(status.conditions, readiness, fresh.metadata?.generation, now).conditions;
+    // The generation this reconcile acted on, not the fresh one: a spec change made meanwhile is not yet done.
+    const generation = object.metadata.generation;
+    let conditions = setReadiness(status.conditions, readiness, generation, now).conditions;
     conditions = paused
-      ? setCondition(conditions, { type: CONDITION_PAUSED, status: 'True', reason: 'Paused', message: 'statsmoln.io/paused is "true": no backend writes', observedGeneration: fresh.metadata?.generation }, now).conditions
+      ? setCondition(conditions, { type: CONDITION_PAUSED, status: 'True', reason: 'Paused', message: 'statsmoln.io/paused is "true": no backend writes', observedGeneration: generation }, now).conditions
       : removeCondition(conditions, CONDITION_PAUSED).conditions;
     status.conditions = conditions;
-    status.observedGeneration = fresh.metadata?.generation;
+    status.observedGeneration = generation;
     fresh.status = status;
   });
 }
