@@ -1,7 +1,7 @@
 /** The StorageVolume plan is a pure function: spec + observed backend volume -> exact actions. */
 import type { StorageVolume } from '../../src/api/v1alpha1/index.js';
 import { formatAction } from '../../src/controllers/framework/index.js';
-import { planVolume, planVolumeDeletion, volumeStatus, type ObservedVolume, type VolumeObserved, type VolumeTarget } from '../../src/controllers/storagevolume/index.js';
+import { planVolume, planVolumeDeletion, volumeStatus, type CinderQuota, type ObservedVolume, type VolumeObserved, type VolumeTarget } from '../../src/controllers/storagevolume/index.js';
 
 const tier = { name: 'flash', cinderVolumeType: 'ssd', encryptedCinderVolumeType: 'ssd-luks', cephPool: 'flash-pool' };
 const cinderTarget: VolumeTarget = { backend: 'cinder', scope: 'sto-1/production', projectId: 'p1', name: 'agency-a/db', volumeType: 'ssd-luks', availabilityZone: 'sto-1a', tier };
@@ -20,6 +20,12 @@ const existing = (overrides: Partial<ObservedVolume> = {}): ObservedVolume => ({
   state: 'available',
   ownerUid: 'u-1',
   imported: false,
+  ...overrides,
+});
+const quota = (overrides: Partial<CinderQuota> = {}): CinderQuota => ({
+  gigabytes: { limit: 1000, used: 100 },
+  volumes: { limit: 10, used: 1 },
+  snapshots: { limit: 10, used: 0 },
   ...overrides,
 });
 const lines = (actions: ReturnType<typeof planVolume>) => actions.flatMap(formatAction);
@@ -55,6 +61,33 @@ describe('planVolume', () => {
       { target: rbdTarget, namespaceExists: true, volume: existing({ name: 'agency-a.db', ownerUid: undefined }) },
       ['~ update rbd image agency-a.db (sto-1/production): size grew', '    size: 100 -> 120'],
     ],
+    [
+      'cinder, missing, quota too small: raise gigabytes to in-use plus the volume, then create',
+      volume({ sizeGiB: 2048 }),
+      { target: cinderTarget, quota: quota({ gigabytes: { limit: 1000, used: 300 } }) },
+      [
+        '~ update cinder quota p1 (sto-1/production): too little room for the volume',
+        '    gigabytes: 1000 -> 2348',
+        '+ create cinder volume agency-a/db (sto-1/production): missing',
+        '    size: null -> 2048',
+        '    volume_type: null -> ssd-luks',
+        '    availability_zone: null -> sto-1a',
+      ],
+    ],
+    [
+      'cinder, missing, volume count at its limit: raise volumes only',
+      volume(),
+      { target: cinderTarget, quota: quota({ volumes: { limit: 10, used: 10 } }) },
+      ['~ update cinder quota p1 (sto-1/production): too little room for the volume', '    volumes: 10 -> 11', '+ create cinder volume agency-a/db (sto-1/production): missing', '    size: null -> 100', '    volume_type: null -> ssd-luks', '    availability_zone: null -> sto-1a'],
+    ],
+    ['cinder, missing, unlimited quota: create only', volume({ sizeGiB: 5000 }), { target: cinderTarget, quota: quota({ gigabytes: { limit: -1, used: 9000 } }) }, ['+ create cinder volume agency-a/db (sto-1/production): missing', '    size: null -> 5000', '    volume_type: null -> ssd-luks', '    availability_zone: null -> sto-1a']],
+    [
+      'cinder, grown past the quota: raise by the growth only, then extend',
+      volume({ sizeGiB: 900 }),
+      { target: cinderTarget, volume: existing(), quota: quota({ gigabytes: { limit: 1000, used: 400 } }) },
+      ['~ update cinder quota p1 (sto-1/production): too little room for the volume', '    gigabytes: 1000 -> 1200', '~ update cinder volume agency-a/db (sto-1/production): size grew', '    size: 100 -> 900'],
+    ],
+    ['cinder, grown within the quota: extend only', volume({ sizeGiB: 150 }), { target: cinderTarget, volume: existing(), quota: quota() }, ['~ update cinder volume agency-a/db (sto-1/production): size grew', '    size: 100 -> 150']],
     ['deleting with the tenant gone: nothing', volume(), {}, []],
   ];
   it.each(cases)('%s', (_name, spec, observed, expected) => {
@@ -74,10 +107,25 @@ describe('planVolumeDeletion', () => {
     ['Delete', volume({ deletionPolicy: 'Delete' }), { target: cinderTarget, volume: existing() }, ['delete: deletionPolicy Delete']],
     ['Snapshot on cinder', volume({ deletionPolicy: 'Snapshot' }), { target: cinderTarget, volume: existing() }, ['snapshot: deletionPolicy Snapshot: final copy, then delete']],
     ['Snapshot on rbd falls back to Retain', volume({ backend: 'rbd', deletionPolicy: 'Snapshot' }), { target: rbdTarget, volume: existing() }, ['retain: deletionPolicy Snapshot unavailable for rbd: retained']],
+    [
+      'Snapshot on cinder with a full quota: room for the snapshot and the final copy first',
+      volume({ deletionPolicy: 'Snapshot' }),
+      { target: cinderTarget, volume: existing(), quota: quota({ gigabytes: { limit: 1000, used: 950 }, snapshots: { limit: 10, used: 10 } }) },
+      ['update: too little room for the volume', 'snapshot: deletionPolicy Snapshot: final copy, then delete'],
+    ],
     ['nothing there', volume({ deletionPolicy: 'Delete' }), { target: cinderTarget }, []],
   ];
   it.each(cases)('%s', (_name, spec, observed, expected) => {
     expect(planVolumeDeletion(spec, observed).map((action) => `${action.verb}: ${action.reason ?? ''}`)).toEqual(expected);
+  });
+
+  it('raises gigabytes by twice the size (snapshot and copy), volumes and snapshots by one', () => {
+    const [raise] = planVolumeDeletion(volume({ deletionPolicy: 'Snapshot' }), {
+      target: cinderTarget,
+      volume: existing(),
+      quota: quota({ gigabytes: { limit: 1000, used: 950 }, volumes: { limit: 10, used: 10 }, snapshots: { limit: 10, used: 10 } }),
+    });
+    expect(raise?.payload).toEqual({ op: 'raise-quota', update: { gigabytes: 1150, volumes: 11, snapshots: 11 } });
   });
 });
 

@@ -75,6 +75,9 @@ describe('StorageVolume on Cinder', () => {
     const gbg = await h.adminClients('gbg-1').blockStorage.listVolumes({ projectId: projectOf(secret), name: 'agency-skatteverket/arkiv' });
     expect(gbg.map((volume) => [volume.size, volume.volume_type])).toEqual([[10240, 'encrypted']]);
     expect(statusOf(arkiv).backendId).toBe(gbg[0]?.id);
+    // Both exceed Cinder's default 1000 GiB: the project's quota was raised to fit, not unlimited.
+    expect((await cinder().getQuotaSet(projectOf(secret))).gigabytes).toBe(2048);
+    expect((await h.adminClients('gbg-1').blockStorage.getQuotaSet(projectOf(secret))).gigabytes).toBe(10240);
   });
 
   it('growing a volume makes exactly one extend call and no create, and the size follows', async () => {
@@ -99,6 +102,9 @@ describe('StorageVolume on Cinder', () => {
 
   it('refuses a volume whose deterministic name is taken by another owner, touching nothing', async () => {
     const project = h.adminClients('sto-1').forProject(projectOf(secret));
+    // Room for a volume made outside statsmoln: the operator raised the quota only as far as its own volumes need.
+    const limit = (await cinder().getQuotaSet(projectOf(secret))).gigabytes;
+    await cinder().updateQuotaSet(projectOf(secret), { gigabytes: limit + 1 });
     const foreign = await project.blockStorage.createVolume({ name: 'agency-skatteverket/taken', size: 1, volume_type: 'encrypted', metadata: { 'statsmoln.io:uid': 'someone-else' } });
     h.openstack.resetCounters();
     await h.client.create(VOLUMES, storageVolume(secret.namespace, 'taken', { encrypted: true }));

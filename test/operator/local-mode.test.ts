@@ -22,12 +22,32 @@ afterAll(async () => {
 });
 
 describe('local mode', () => {
-  it('brings the example DataCenters to Ready, reports progress, stops cleanly, and resumes from the data directory', async () => {
+  it('brings every example (DataCenters, tenants, quotas, volumes) to Ready, reports progress, stops cleanly, and resumes from the data directory', async () => {
     const seen: LocalProgress[] = [];
     local = await startLocalMode({ dataDir: dir, port: 0, logLevel: 'warn', onProgress: (progress) => seen.push(progress), pollIntervalMs: 100 });
     const done = await local.ready;
     expect(done.allReady).toBe(true);
-    expect(done.rows.map((row) => `${row.kind} ${row.name} ${row.ready}`)).toEqual(['DataCenter gbg-1 True', 'DataCenter lla-1 True', 'DataCenter sto-1 True']);
+    expect(done.rows.map((row) => `${row.kind} ${row.name} ${row.ready}`)).toEqual([
+      'DataCenter gbg-1 True',
+      'DataCenter lla-1 True',
+      'DataCenter sto-1 True',
+      'AgencyTenant bolagsverket True',
+      'AgencyTenant polisen True',
+      'AgencyTenant skatteverket True',
+      'ComputeQuota lla-1-production True',
+      'ComputeQuota sto-1-classified True',
+      'ComputeQuota gbg-1-production True',
+      'ComputeQuota sto-1-production True',
+      'ComputeQuota sto-1-test True',
+      'StorageVolume exports True',
+      'StorageVolume register True',
+      'StorageVolume utredning True',
+      'StorageVolume utveckling-scratch True',
+      // 10 TiB and 2 TiB: past Cinder's default 1000 GiB quota, which the operator raised to fit
+      'StorageVolume arkiv True',
+      'StorageVolume deklarationer-db True',
+      'StorageVolume test-db True',
+    ]);
     expect(seen.at(-1)).toEqual(done);
     expect(local.applied.filter((entry) => entry.kind === 'DataCenter').map((entry) => entry.result)).toEqual(['created', 'created', 'created']);
     expect(local.applied.some((entry) => entry.kind === 'AgencyTenant')).toBe(true);

@@ -30,6 +30,11 @@ export class VolumeApplier {
     const { payload } = action;
     if (!target || payload.op === 'retain') return;
     const backends = await this.deps.registry.forPartition(volume.spec.dataCenter, volume.spec.environment);
+    if (payload.op === 'raise-quota') {
+      if (target.backend !== 'cinder') throw new Error('an RBD image has no Cinder quota to raise');
+      await backends.openstack.blockStorage.updateQuotaSet(target.projectId, payload.update);
+      return;
+    }
     if (target.backend === 'rbd') {
       await this.applyRbd(action, backends.cephDashboard, target, observed);
       return;
@@ -81,6 +86,8 @@ export class VolumeApplier {
         return;
       case 'create-namespace':
         throw new Error('a Cinder volume has no RBD namespace to create');
+      case 'raise-quota':
+        throw new Error('the Cinder quota is raised with the admin credentials, not in the project');
     }
   }
 
@@ -157,6 +164,7 @@ export class VolumeApplier {
       }
       case 'tag-owner':
       case 'snapshot-then-delete':
+      case 'raise-quota':
         throw new Error(`${payload.op} is not an RBD action`);
     }
   }

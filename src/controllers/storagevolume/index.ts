@@ -12,7 +12,7 @@ export { planVolume, planVolumeDeletion, RBD_SNAPSHOT_UNSUPPORTED } from './plan
 export { volumeStatus } from './status.js';
 export { allObjects, objectsOfTenant } from '../computequota/project.js';
 export { METADATA_FINAL_COPY_OF } from './apply.js';
-export type { VolumeObserved, VolumePayload, VolumeTarget, ObservedVolume } from './types.js';
+export type { CinderQuota, QuotaHeadroom, VolumeObserved, VolumePayload, VolumeTarget, ObservedVolume } from './types.js';
 
 /** StorageVolume: a Cinder volume in the agency's project, or a raw RBD image in its RBD namespace. */
 export function createStorageVolumeActuator(deps: VolumeControllerDeps): Actuator<StorageVolume, VolumeObserved, VolumePayload> {

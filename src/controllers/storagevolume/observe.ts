@@ -6,7 +6,7 @@ import { DependencyNotReadyError, InvalidConfigurationError, METADATA_UID_KEY, n
 import type { ControllerDeps } from '../computequota/deps.js';
 import { findTenant, tenantNameOf, tenantProject } from '../computequota/project.js';
 import { getVolumeOrUndefined, isCephNotFound, VolumeFailedError } from './clients.js';
-import { GIB, type ObservedVolume, type VolumeObserved, type VolumeTarget } from './types.js';
+import { GIB, type CinderQuota, type ObservedVolume, type QuotaHeadroom, type VolumeObserved, type VolumeTarget } from './types.js';
 
 export interface VolumeControllerDeps extends ControllerDeps {
   /** How long and how often to poll Cinder for a volume or snapshot to settle. */
@@ -109,7 +109,7 @@ async function observeCinder(
   object: StorageVolume,
   admin: OpenStackClients,
   target: Extract<VolumeTarget, { backend: 'cinder' }>,
-): Promise<Pick<VolumeObserved, 'volume'>> {
+): Promise<Pick<VolumeObserved, 'volume' | 'quota'>> {
   const uid = object.metadata.uid ?? '';
   const importSpec = object.spec.import;
   let found: Volume | undefined;
@@ -146,7 +146,25 @@ async function observeCinder(
     }
     found = await settle(deps, admin, found);
   }
-  return found ? { volume: fromCinder(found, importSpec !== undefined) } : {};
+  const observed = found ? { volume: fromCinder(found, importSpec !== undefined) } : {};
+  return mayNeedQuota(object, observed.volume) ? { ...observed, quota: await observeQuota(admin, target.projectId) } : observed;
+}
+
+/** Whether the plan may consume quota: a create, an extend, or a Snapshot deletion's final copy. */
+function mayNeedQuota(object: StorageVolume, volume: ObservedVolume | undefined): boolean {
+  if (object.metadata.deletionTimestamp) return volume !== undefined && object.spec.deletionPolicy === 'Snapshot';
+  if (!volume) return object.spec.import === undefined;
+  return volume.sizeGiB < object.spec.sizeGiB;
+}
+
+async function observeQuota(admin: OpenStackClients, projectId: string): Promise<CinderQuota> {
+  const usage = await admin.blockStorage.getQuotaUsage(projectId);
+  const headroom = (key: keyof CinderQuota): QuotaHeadroom => {
+    const entry = usage[key];
+    if (!entry) throw new Error(`Cinder quota set of project ${projectId} has no "${key}"`);
+    return { limit: entry.limit, used: entry.in_use + entry.reserved };
+  };
+  return { gigabytes: headroom('gigabytes'), volumes: headroom('volumes'), snapshots: headroom('snapshots') };
 }
 
 async function settle(deps: VolumeControllerDeps, admin: OpenStackClients, volume: Volume): Promise<Volume | undefined> {

@@ -1,6 +1,6 @@
 import type { StorageVolume } from '../../api/v1alpha1/index.js';
 import { InvalidConfigurationError, type Action } from '../framework/index.js';
-import type { VolumeObserved, VolumePayload, VolumeTarget } from './types.js';
+import type { CinderQuota, VolumeObserved, VolumePayload, VolumeTarget } from './types.js';
 
 const resourceOf = (target: VolumeTarget): string => (target.backend === 'cinder' ? 'cinder volume' : 'rbd image');
 
@@ -28,6 +28,7 @@ export function planVolume(volume: StorageVolume, observed: VolumeObserved): Arr
             ...(target.availabilityZone ? [{ field: 'availability_zone', from: null, to: target.availabilityZone }] : []),
           ]
         : [{ field: 'size', from: null, to: `${wanted} GiB` }];
+    actions.push(...quotaFor(target, observed.quota, { gigabytes: wanted, volumes: 1 }));
     actions.push({ ...base, verb: 'create', name: target.name, changes: details, reason: 'missing', payload: { op: 'create', sizeGiB: wanted } });
     return actions;
   }
@@ -36,6 +37,7 @@ export function planVolume(volume: StorageVolume, observed: VolumeObserved): Arr
     actions.push({ ...base, verb: 'update', name: current.name || current.backendId, changes: [{ field: 'metadata.statsmoln.io:uid', from: null, to: volume.metadata.uid ?? '' }], reason: 'imported', payload: { op: 'tag-owner' } });
   }
   if (current.sizeGiB < wanted) {
+    actions.push(...quotaFor(target, observed.quota, { gigabytes: wanted - current.sizeGiB }));
     actions.push({ ...base, verb: 'update', name: current.name || current.backendId, changes: [{ field: 'size', from: current.sizeGiB, to: wanted }], reason: 'size grew', payload: { op: 'extend', sizeGiB: wanted } });
   }
   return actions;
@@ -52,11 +54,33 @@ export function planVolumeDeletion(volume: StorageVolume, observed: VolumeObserv
   const policy = volume.spec.deletionPolicy ?? 'Retain';
   if (policy === 'Delete') return [{ ...base, verb: 'delete', reason: 'deletionPolicy Delete', payload: { op: 'delete' } }];
   if (policy === 'Snapshot' && target.backend === 'cinder') {
-    return [{ ...base, verb: 'snapshot', reason: 'deletionPolicy Snapshot: final copy, then delete', payload: { op: 'snapshot-then-delete' } }];
+    // The snapshot and the volume restored from it each count against gigabytes.
+    const finalCopy = { gigabytes: 2 * current.sizeGiB, volumes: 1, snapshots: 1 };
+    return [...quotaFor(target, observed.quota, finalCopy), { ...base, verb: 'snapshot', reason: 'deletionPolicy Snapshot: final copy, then delete', payload: { op: 'snapshot-then-delete' } }];
   }
   const note =
     policy === 'Snapshot'
       ? `${RBD_SNAPSHOT_UNSUPPORTED}; the image was retained instead of deleted`
       : 'deletionPolicy Retain: the volume and its data were left in place';
   return [{ ...base, verb: 'retain', reason: policy === 'Snapshot' ? 'deletionPolicy Snapshot unavailable for rbd: retained' : 'deletionPolicy Retain', payload: { op: 'retain', note } }];
+}
+
+/**
+ * A declared volume is the agency's storage entitlement: when the project's Cinder quota leaves too
+ * little room for it, the quota is raised to what is in use plus what the step needs. Quotas are
+ * only ever raised, so volumes kept by Retain and volumes made outside statsmoln still fit.
+ */
+function quotaFor(target: VolumeTarget, quota: CinderQuota | undefined, needs: Partial<Record<keyof CinderQuota, number>>): Array<Action<VolumePayload>> {
+  if (target.backend !== 'cinder' || !quota) return [];
+  const update: Partial<Record<keyof CinderQuota, number>> = {};
+  const changes: Array<{ field: string; from: number; to: number }> = [];
+  for (const key of Object.keys(needs) as Array<keyof CinderQuota>) {
+    const { limit, used } = quota[key];
+    const wanted = used + (needs[key] ?? 0);
+    if (limit < 0 || limit >= wanted) continue;
+    update[key] = wanted;
+    changes.push({ field: key, from: limit, to: wanted });
+  }
+  if (changes.length === 0) return [];
+  return [{ verb: 'update', resource: 'cinder quota', scope: target.scope, name: target.projectId, changes, reason: 'too little room for the volume', payload: { op: 'raise-quota', update } }];
 }

@@ -48,10 +48,25 @@ export interface DeletionOutcome {
   snapshotId?: string;
 }
 
+/** One Cinder quota key of the agency's project: its limit (-1 is unlimited) and what counts against it. */
+export interface QuotaHeadroom {
+  limit: number;
+  /** in_use + reserved */
+  used: number;
+}
+
+/** The project's Cinder quota, read only when the plan may need more of it (create, extend, final copy). */
+export interface CinderQuota {
+  gigabytes: QuotaHeadroom;
+  volumes: QuotaHeadroom;
+  snapshots: QuotaHeadroom;
+}
+
 export interface VolumeObserved {
   /** Undefined only while deleting an object whose tenant project is gone. */
   target?: VolumeTarget;
   volume?: ObservedVolume;
+  quota?: CinderQuota;
   /** RBD: whether the agency's namespace exists in the tier's pool. */
   namespaceExists?: boolean;
   /**
@@ -66,6 +81,7 @@ export type VolumePayload =
   | { op: 'create'; sizeGiB: number }
   | { op: 'extend'; sizeGiB: number }
   | { op: 'tag-owner' }
+  | { op: 'raise-quota'; update: Partial<Record<keyof CinderQuota, number>> }
   | { op: 'delete' }
   | { op: 'snapshot-then-delete' }
   | { op: 'retain'; note: string };

@@ -80,7 +80,5 @@ export async function createProject(h: TenantEnvironment, tenant: string, placem
   const [role] = await identity.listRoles({ name: 'admin' });
   if (!admin || !role) throw new Error('the simulator has no admin user or role');
   if (operatorRole) await identity.grantRole({ projectId: project.id }, { userId: admin.id }, role.id);
-  // Room for the example volumes (terabytes); the tenant controller will own Cinder quotas.
-  await h.adminClients(placement.dataCenter).blockStorage.updateQuotaSet(project.id, { gigabytes: -1, volumes: -1, snapshots: -1 });
   return project.id;
 }
