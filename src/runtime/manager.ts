@@ -54,6 +54,11 @@ export interface ManagerOptions {
   random?: () => number;
 }
 
+interface LeaderRunnable {
+  name: string;
+  run: (signal: AbortSignal) => Promise<void>;
+}
+
 export type StopReason = 'stopped' | 'leadership-lost';
 
 export type InformerConfig = Pick<
@@ -76,6 +81,7 @@ export class Manager {
   private readonly options: ManagerOptions;
   private readonly informers = new Map<string, SharedInformer<KubeObject>>();
   private readonly controllers: Controller<KubeObject>[] = [];
+  private readonly leaderRunnables: LeaderRunnable[] = [];
   private readonly informerScope = new AbortController();
   private readonly electionScope = new AbortController();
   private controllerScope?: AbortController;
@@ -142,6 +148,16 @@ export class Manager {
     });
     this.controllers.push(controller as unknown as Controller<KubeObject>);
     return controller;
+  }
+
+  /**
+   * Work that runs beside the controllers on the leader only (the metering collector): started
+   * when leadership is won, given a signal that aborts on shutdown or lost leadership, and awaited
+   * by `stop`. It must return soon after the signal aborts.
+   */
+  addLeaderRunnable(name: string, run: (signal: AbortSignal) => Promise<void>): void {
+    if (this.state !== 'new') throw new Error('add runnables before starting the manager');
+    this.leaderRunnables.push({ name, run });
   }
 
   isLeader(): boolean {
@@ -262,6 +278,13 @@ export class Manager {
       this.controllerRuns.push(
         controller.start(scope.signal).catch((error: unknown) => {
           this.logger.error({ controller: controller.name, err: (error as Error).message }, 'controller failed');
+        }),
+      );
+    }
+    for (const runnable of this.leaderRunnables) {
+      this.controllerRuns.push(
+        runnable.run(scope.signal).catch((error: unknown) => {
+          this.logger.error({ runnable: runnable.name, err: (error as Error).message }, 'leader runnable failed');
         }),
       );
     }
