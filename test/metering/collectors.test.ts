@@ -108,6 +108,14 @@ describe('metering collectors against the simulators', () => {
     expect(collected.get(`0|compute.vcpu.hours|${projectId}`)).toBe('1.966666667');
     expect(collected.get(`10|compute.ram.gib-hours|${projectId}`)).toBe('0.325');
     expect(collected.get(`8|storage.hdd.provisioned.gib-hours|${hddVolume}`)).toBe('18.333333333');
+    // Lifecycle: each billable resource starts at the first sweep that sees it and stops at the first that does not.
+    const lifecycle = (await harness.deliveredLifecycle()).map(({ data }) => `${data.at} ${data.action} ${data.resourceKind} ${data.resource}`);
+    expect(lifecycle).toEqual([
+      `${new Date(at(1)).toISOString()} started rbd-image ${imageResource}`,
+      `${new Date(at(2)).toISOString()} started volume ${hddVolume}`,
+      `${new Date(at(12)).toISOString()} started volume ${flashVolume}`,
+      `${new Date(at(18)).toISOString()} stopped volume ${flashVolume}`,
+    ]);
     expect(delivered.every(({ data }) => data.tenant === 'skatteverket')).toBe(true);
 
     const tenant = await harness.client.get<AgencyTenant & KubeObject>(TENANTS, undefined, 'skatteverket');
@@ -173,6 +181,19 @@ describe('metering collectors against the simulators', () => {
       '1', '0.25', undefined, undefined, undefined, undefined, '1',
     ]);
     expect(await metricValue(harness.registry, 'statsmoln_metering_partial_windows_total', { tenant: 'polisen' })).toBe(5);
+  });
+
+  test('after a restart, lifecycle continues from the stored sweeps: nothing starts twice', async () => {
+    const projectId = await harness.createTenant('polisen');
+    await harness.cephStorage.ensureAgency({ tenant: 'polisen', pool: HDD_POOL });
+    await harness.cephStorage.ensureVolume({ pool: HDD_POOL, namespace: 'agency-polisen', name: 'db' }, 1024 * MIB);
+    await runSimulated(harness, at(0, 50), new Map(), { collect: () => false });
+    let volume = '';
+    const later = new Map<number, () => Promise<void>>([[at(1, 30), async () => void (volume = (await harness.admin.forProject(projectId).blockStorage.createVolume({ name: 'v', size: 3, volume_type: 'standard' })).id)]]);
+    harness.advanceTo(at(1));
+    await runSimulated(harness, at(2), later, { collect: () => false }, harness.collector());
+    const lifecycle = (await harness.deliveredLifecycle()).map(({ data }) => `${data.at} ${data.action} ${data.resource}`);
+    expect(lifecycle).toEqual([`${new Date(at(0)).toISOString()} started ${HDD_POOL}/agency-polisen/db`, `${new Date(at(1, 30)).toISOString()} started ${volume}`]);
   });
 
   test('a restart between emit and the watermark write re-emits identical ids; the consumer drops the duplicates', async () => {

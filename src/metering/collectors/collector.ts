@@ -7,11 +7,13 @@ import { silentLogger, updateStatusWithRetry, type KubeClient, type KubeObject }
 import { systemClock, type Clock } from '../clock.js';
 import { COMPUTE_METERS, metersForTiers } from '../meters.js';
 import type { UsageRecord } from '../record.js';
+import type { LifecycleRecord } from '../events.js';
+import { lifecycleTransitions } from './lifecycle.js';
 import { HOUR_MS, hourFloor, windowIso } from '../windows.js';
 import { computeQuantities } from './compute.js';
 import { collectorMetrics, type CollectorMetrics } from './metrics.js';
 import { integrateSweeps } from './sampled-usage.js';
-import { SampleStore } from './sample-store.js';
+import { placementKey, SampleStore, type Sweep } from './sample-store.js';
 import { sweepPlacement } from './sweep.js';
 
 const TENANTS = resourceTypeOf(agencyTenantDefinition);
@@ -25,6 +27,8 @@ export interface PartitionBackendSource {
 export interface UsageSink {
   /** Resolves once the records are durable (the outbox has fsynced them). */
   emit(records: readonly UsageRecord[]): Promise<unknown>;
+  /** Lifecycle events (resources starting and stopping); omitted, none are emitted. */
+  emitLifecycle?(records: readonly LifecycleRecord[]): Promise<unknown>;
 }
 
 export interface MeteringCollectorOptions {
@@ -83,6 +87,8 @@ export class MeteringCollector {
   private readonly maxSampleAgeMs: number;
   private readonly maxCatchUpHours: number;
   private store: SampleStore | undefined;
+  /** The last sweep of each placement (`placementKey`), for lifecycle transitions; loaded from the store once. */
+  private lastSweeps: Map<string, Sweep> | undefined;
   private abort: AbortController | undefined;
   private loops: Promise<void>[] = [];
 
@@ -134,7 +140,9 @@ export class MeteringCollector {
         const backends = await this.options.backends.forPartition(dataCenter, environment);
         const at = this.clock.now();
         const result = await sweepPlacement({ tenant, projectId, backends, floatingIps: this.options.floatingIps ?? true });
-        await store.append([{ tenant, dataCenter, environment, at, levels: result.levels }]);
+        const sweep: Sweep = { tenant, dataCenter, environment, at, levels: result.levels };
+        await this.emitTransitions(store, sweep);
+        await store.append([sweep]);
         for (const reason of result.skipped) this.logger.warn({ tenant, dataCenter, environment }, `not metered: ${reason}`);
         this.metrics.sweeps.inc({ outcome: 'ok' });
         swept += 1;
@@ -147,6 +155,24 @@ export class MeteringCollector {
     await store.prune(this.clock.now() - (this.options.sampleRetentionMs ?? 7 * 24 * HOUR_MS));
     stopTimer();
     return swept;
+  }
+
+  /**
+   * Lifecycle events against the placement's previous sweep (from the store after a restart). They
+   * are made durable before the sweep is stored: a crash in between repeats them at the next
+   * sweep's time rather than losing them.
+   */
+  private async emitTransitions(store: SampleStore, sweep: Sweep): Promise<void> {
+    const emitLifecycle = this.options.emitter.emitLifecycle?.bind(this.options.emitter);
+    if (!emitLifecycle) return;
+    if (!this.lastSweeps) {
+      const retention = this.options.sampleRetentionMs ?? 7 * 24 * HOUR_MS;
+      this.lastSweeps = await store.latest(sweep.at - retention, sweep.at);
+    }
+    const key = placementKey(sweep);
+    const transitions = lifecycleTransitions(this.lastSweeps.get(key), sweep);
+    if (transitions.length > 0) await emitLifecycle(transitions);
+    this.lastSweeps.set(key, sweep);
   }
 
   /** Emits every closed hour owed by every placement and meter; a failing placement does not stop the others. */

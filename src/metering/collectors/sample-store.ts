@@ -21,6 +21,11 @@ export interface Sweep {
   levels: SampledLevel[];
 }
 
+/** `tenant/dataCenter/environment`: one placement. */
+export function placementKey(sweep: Pick<Sweep, 'tenant' | 'dataCenter' | 'environment'>): string {
+  return `${sweep.tenant}/${sweep.dataCenter}/${sweep.environment}`;
+}
+
 /**
  * Sweeps on disk, one append-only JSON-lines file per UTC hour (`<hour start ms>.jsonl`). Each
  * sweep is one line, appended and fdatasynced before `append` resolves, so a restart keeps every
@@ -52,24 +57,44 @@ export class SampleStore {
   }
 
   /** Sweeps of one placement taken in [from, to), ordered by time. */
+  /** The latest sweep of every placement in [from, to), keyed by `placementKey`; each hour file is read once. */
+  async latest(from: number, to: number): Promise<Map<string, Sweep>> {
+    const latest = new Map<string, Sweep>();
+    for (let hour = hourFloor(from); hour < to; hour += HOUR_MS) {
+      for (const sweep of await this.sweepsOfHour(hour)) {
+        if (sweep.at < from || sweep.at >= to) continue;
+        const key = placementKey(sweep);
+        const seen = latest.get(key);
+        if (!seen || seen.at <= sweep.at) latest.set(key, sweep);
+      }
+    }
+    return latest;
+  }
+
+  private async sweepsOfHour(hour: number): Promise<Sweep[]> {
+    let text: string;
+    try {
+      text = await readFile(this.fileOf(hour), 'utf8');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw error;
+    }
+    const sweeps: Sweep[] = [];
+    for (const line of text.split('\n')) {
+      if (line.length === 0) continue;
+      try {
+        sweeps.push(JSON.parse(line) as Sweep);
+      } catch {
+        // a torn final line from a crash during append
+      }
+    }
+    return sweeps;
+  }
+
   async read(tenant: string, dataCenter: string, environment: string, from: number, to: number): Promise<Sweep[]> {
     const found: Sweep[] = [];
     for (let hour = hourFloor(from); hour < to; hour += HOUR_MS) {
-      let text: string;
-      try {
-        text = await readFile(this.fileOf(hour), 'utf8');
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code === 'ENOENT') continue;
-        throw error;
-      }
-      for (const line of text.split('\n')) {
-        if (line.length === 0) continue;
-        let sweep: Sweep;
-        try {
-          sweep = JSON.parse(line) as Sweep;
-        } catch {
-          continue; // a torn final line from a crash during append
-        }
+      for (const sweep of await this.sweepsOfHour(hour)) {
         if (sweep.tenant === tenant && sweep.dataCenter === dataCenter && sweep.environment === environment && sweep.at >= from && sweep.at < to) {
           found.push(sweep);
         }

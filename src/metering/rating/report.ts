@@ -4,7 +4,8 @@ import { loadPriceLists } from './price-lists.js';
 import { buildStatement, type Statement } from './statement.js';
 
 /** Where local mode's file sink writes the event log. */
-export const DEFAULT_EVENT_LOG = '.statsmoln/metering/usage.jsonl';
+/** Where `statsmoln local` (npm start) has its file sink write. */
+export const DEFAULT_EVENT_LOG = '.statsmoln/usage-events.jsonl';
 /** The published example price list, used when no other is given. */
 export const DEFAULT_PRICE_LIST = 'examples/platform/pricelist.yaml';
 

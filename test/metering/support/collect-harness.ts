@@ -14,6 +14,7 @@ import type { PartitionBackends } from '../../../src/controllers/framework/backe
 import { resourceTypeOf } from '../../../src/controllers/framework/types.js';
 import { ManualClock } from '../../../src/metering/clock.js';
 import { MeteringCollector, type MeteringCollectorOptions, type PartitionBackendSource } from '../../../src/metering/collectors/index.js';
+import { LIFECYCLE_EVENT_TYPE, USAGE_EVENT_TYPE, type LifecycleRecord } from '../../../src/metering/events.js';
 import { MeteringPipeline } from '../../../src/metering/pipeline.js';
 import { readUsageEventsFromText } from '../../../src/metering/rating/event-log.js';
 import { KubeClient, kubeConfigForServer, type KubeObject } from '../../../src/runtime/index.js';
@@ -50,7 +51,10 @@ export interface CollectHarness {
   pipeline(): MeteringPipeline;
   reopenPipeline(): Promise<MeteringPipeline>;
   /** Every line the file sink holds, after delivering everything in the outbox. */
+  /** The usage events the file sink holds, after delivering everything in the outbox. */
   deliveredEvents(): Promise<{ id: string; data: { meter: string; resource: string; windowStart: string; quantity: string; tenant: string } }[]>;
+  /** The lifecycle events the file sink holds, in order. */
+  deliveredLifecycle(): Promise<{ id: string; data: LifecycleRecord }[]>;
   registry: Registry;
   close(): Promise<void>;
 }
@@ -91,6 +95,15 @@ export async function startCollectHarness(start: number): Promise<CollectHarness
   const openPipeline = () =>
     MeteringPipeline.open({ directory: join(tmp.path, 'outbox'), source: '/statsmoln/test', sinks: [{ kind: 'file', path: join(tmp.path, 'usage.jsonl') }], clock, registry: new Registry() });
   let pipeline = await openPipeline();
+
+  const delivered = async (): Promise<Array<{ id: string; type: string; data: unknown }>> => {
+    for (const delivery of pipeline.deliveries) await delivery.drain();
+    const text = await readFile(join(tmp.path, 'usage.jsonl'), 'utf8').catch(() => '');
+    return text
+      .split('\n')
+      .filter((line) => line.length > 0)
+      .map((line) => JSON.parse(line) as { id: string; type: string; data: unknown });
+  };
 
   return {
     api,
@@ -158,12 +171,12 @@ export async function startCollectHarness(start: number): Promise<CollectHarness
       return pipeline;
     },
     async deliveredEvents() {
-      for (const delivery of pipeline.deliveries) await delivery.drain();
-      const text = await readFile(join(tmp.path, 'usage.jsonl'), 'utf8').catch(() => '');
-      return text
-        .split('\n')
-        .filter((line) => line.length > 0)
-        .map((line) => JSON.parse(line) as { id: string; data: { meter: string; resource: string; windowStart: string; quantity: string; tenant: string } });
+      const events = await delivered();
+      return events.filter((event) => event.type === USAGE_EVENT_TYPE) as unknown as Awaited<ReturnType<CollectHarness['deliveredEvents']>>;
+    },
+    async deliveredLifecycle() {
+      const events = await delivered();
+      return events.filter((event) => event.type === LIFECYCLE_EVENT_TYPE) as unknown as Awaited<ReturnType<CollectHarness['deliveredLifecycle']>>;
     },
     async close() {
       await pipeline.stop();
