@@ -4,6 +4,7 @@
  */
 import type { LevelWithSilent } from 'pino';
 import { DEFAULT_LEASE_NAME, DEFAULT_OPERATOR_NAMESPACE, type OperatorOptions } from './operator.js';
+import type { SinkConfig } from '../metering/pipeline.js';
 
 export interface RunFlags {
   concurrency?: string;
@@ -16,6 +17,11 @@ export interface RunFlags {
   metricsAddress?: string;
   logLevel?: string;
   operatorNamespace?: string;
+  meteringDir?: string;
+  meteringSink?: string;
+  meteringSource?: string;
+  sampleInterval?: string;
+  collectInterval?: string;
 }
 
 /** Flag name -> environment variable. */
@@ -30,12 +36,17 @@ export const RUN_ENVIRONMENT: Readonly<Record<keyof RunFlags, string>> = {
   metricsAddress: 'STATSMOLN_METRICS_ADDRESS',
   logLevel: 'STATSMOLN_LOG_LEVEL',
   operatorNamespace: 'STATSMOLN_OPERATOR_NAMESPACE',
+  meteringDir: 'STATSMOLN_METERING_DIR',
+  meteringSink: 'STATSMOLN_METERING_SINK',
+  meteringSource: 'STATSMOLN_METERING_SOURCE',
+  sampleInterval: 'STATSMOLN_SAMPLE_INTERVAL',
+  collectInterval: 'STATSMOLN_COLLECT_INTERVAL',
 };
 
 export type RunConfig = Required<
   Pick<OperatorOptions, 'operatorNamespace' | 'concurrency' | 'resyncPeriodMs' | 'dataCenterCheckIntervalMs' | 'backendTimeoutMs' | 'metricsAddress' | 'logLevel'>
 > &
-  Pick<OperatorOptions, 'leaderElection'>;
+  Pick<OperatorOptions, 'leaderElection' | 'metering'>;
 
 const LEVELS: readonly LevelWithSilent[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
@@ -62,6 +73,40 @@ export function parseAddress(text: string): { host: string; port: number } | fal
   return { host: host === '' ? '0.0.0.0' : host, port };
 }
 
+/**
+ * Comma-separated sinks: `file:<path>`, `http:<url>` (CloudEvents HTTP binding), `nats:<url>`
+ * (JetStream). Errors never echo a URL: it may carry credentials.
+ */
+export function parseSinks(text: string): SinkConfig[] {
+  const entries = text.split(',').map((entry) => entry.trim()).filter((entry) => entry !== '');
+  if (entries.length === 0) throw new Error('metering sink: none given (use file:<path>, http:<url> or nats:<url>)');
+  return entries.map((entry, index) => {
+    const colon = entry.indexOf(':');
+    const kind = colon < 0 ? entry : entry.slice(0, colon);
+    const target = colon < 0 ? '' : entry.slice(colon + 1);
+    const where = `metering sink ${index + 1} (${kind})`;
+    if (target === '') throw new Error(`${where}: missing target after "${kind}:"`);
+    switch (kind) {
+      case 'file':
+        return { kind: 'file', path: target };
+      case 'http':
+      case 'nats': {
+        let url: URL;
+        try {
+          url = new URL(target);
+        } catch {
+          throw new Error(`${where}: not a URL`);
+        }
+        const schemes = kind === 'http' ? ['http:', 'https:'] : ['nats:', 'tls:'];
+        if (!schemes.includes(url.protocol)) throw new Error(`${where}: scheme must be ${schemes.join(' or ')}`);
+        return kind === 'http' ? { kind: 'http', url: target } : { kind: 'nats', servers: target };
+      }
+      default:
+        throw new Error(`${where}: unknown kind "${kind}" (use file, http or nats)`);
+    }
+  });
+}
+
 function parseBoolean(text: string, what: string): boolean {
   if (/^(true|1|yes|on)$/i.test(text)) return true;
   if (/^(false|0|no|off)$/i.test(text)) return false;
@@ -83,6 +128,18 @@ export function resolveRunConfig(flags: RunFlags, env: Readonly<Record<string, s
   if (!LEVELS.includes(logLevel)) throw new Error(`log level: "${logLevel}" is not one of ${LEVELS.join(', ')}`);
   const operatorNamespace = pick('operatorNamespace') ?? DEFAULT_OPERATOR_NAMESPACE;
   const leaderElect = parseBoolean(pick('leaderElect') ?? 'false', 'leader election');
+  const meteringDir = pick('meteringDir');
+  if (meteringDir === undefined && pick('meteringSink') !== undefined) throw new Error('metering sink: given without a metering directory (--metering-dir)');
+  const metering: OperatorOptions['metering'] =
+    meteringDir === undefined
+      ? undefined
+      : {
+          directory: meteringDir,
+          source: pick('meteringSource') ?? `/statsmoln/${operatorNamespace}`,
+          sinks: parseSinks(pick('meteringSink') ?? ''),
+          sampleIntervalMs: parseDuration(pick('sampleInterval') ?? '60s', 'sample interval'),
+          collectIntervalMs: parseDuration(pick('collectInterval') ?? '5m', 'collect interval'),
+        };
   return {
     operatorNamespace,
     concurrency,
@@ -94,5 +151,6 @@ export function resolveRunConfig(flags: RunFlags, env: Readonly<Record<string, s
     ...(leaderElect
       ? { leaderElection: { namespace: pick('leaderElectionNamespace') ?? operatorNamespace, leaseName: pick('leaseName') ?? DEFAULT_LEASE_NAME } }
       : {}),
+    ...(metering ? { metering } : {}),
   };
 }

@@ -62,7 +62,7 @@ export async function runLocalMode(options: LocalCliOptions, out: LocalCliOutput
   ]);
   if (outcome.startsWith('failed')) out.write(`# ${outcome}\n`);
   if (outcome === 'ready') {
-    out.write(`# everything is Ready\nexport KUBECONFIG=${local.kubeconfigPath}\n# metrics: ${local.metricsUrl}\n`);
+    out.write(`# everything is Ready\nexport KUBECONFIG=${local.kubeconfigPath}\n# metrics: ${local.metricsUrl}\n# usage events (CloudEvents, JSON lines): ${local.usageEventsPath}\n`);
     if (!options.exitWhenReady) {
       out.write(`# Ctrl-C stops everything; the next start resumes from ${options.dataDir}\n`);
       await stopped;

@@ -33,6 +33,8 @@ export interface LocalModeOptions {
   dataCenterCheckIntervalMs?: number;
   /** How often the table is refreshed. */
   pollIntervalMs?: number;
+  /** Time between metering sweeps (default 15 s); collection runs every minute. */
+  meteringSampleIntervalMs?: number;
 }
 
 export interface LocalProgressRow {
@@ -53,6 +55,8 @@ export interface LocalMode {
   kubeconfigPath: string;
   /** http://127.0.0.1:<port>/metrics of the operator. */
   metricsUrl: string;
+  /** The JSON-lines file sink of usage and lifecycle events: <dataDir>/usage-events.jsonl. */
+  usageEventsPath: string;
   operator: RunningOperator;
   platform: SimulatedPlatform;
   /** Objects applied from the examples, with what happened to each. */
@@ -131,6 +135,7 @@ export async function startLocalMode(options: LocalModeOptions): Promise<LocalMo
       logFile.end();
     });
     const level = options.logLevel ?? 'info';
+    const usageEventsPath = join(dataDir, 'usage-events.jsonl');
     const operator = await startOperator({
       client,
       operatorNamespace: DEFAULT_OPERATOR_NAMESPACE,
@@ -139,6 +144,14 @@ export async function startLocalMode(options: LocalModeOptions): Promise<LocalMo
       registrations: options.registrations ?? defaultRegistrations(),
       ...(options.dataCenterCheckIntervalMs !== undefined ? { dataCenterCheckIntervalMs: options.dataCenterCheckIntervalMs } : {}),
       gracefulShutdownTimeoutMs: 10_000,
+      metering: {
+        directory: join(dataDir, 'metering'),
+        source: '/statsmoln/local',
+        sinks: [{ kind: 'file', path: usageEventsPath }],
+        sampleIntervalMs: options.meteringSampleIntervalMs ?? 15_000,
+        collectIntervalMs: 60_000,
+        floatingIps: false, // the OpenStack simulator has no floating IPs yet
+      },
     });
     cleanups.push(async () => void (await operator.stop()));
 
@@ -170,6 +183,7 @@ export async function startLocalMode(options: LocalModeOptions): Promise<LocalMo
       apiUrl: api.url,
       kubeconfigPath,
       metricsUrl: `${operator.serverUrl}/metrics`,
+      usageEventsPath,
       operator,
       platform,
       applied,

@@ -10,7 +10,8 @@ import type { KubeObject } from '../runtime/index.js';
 
 export interface SimulatedPlatform {
   openstack: OpenStackSimulator;
-  ceph: CephSimulator;
+  /** One Ceph simulator per Ceph cluster the example partitions name (by dashboard URL), in order of first use. */
+  cephs: CephSimulator[];
   /** The example DataCenters with endpoints, regions and external networks of the simulators. */
   dataCenters: KubeObject[];
   /** The Secrets the rewritten DataCenters reference, in the operator namespace. */
@@ -20,31 +21,32 @@ export interface SimulatedPlatform {
 
 const base64 = (text: string): string => Buffer.from(text).toString('base64');
 
-/** Starts the simulators for the given DataCenters and prepares what the operator needs to reach them. */
+/**
+ * Starts the simulators for the given DataCenters and prepares what the operator needs to reach
+ * them. Partitions that name different Ceph clusters get different simulators: an RBD namespace is
+ * per agency, so two environments on one simulated cluster would see (and meter) each other's images.
+ */
 export async function startSimulatedPlatform(dataCenterManifests: readonly KubeObject[], operatorNamespace: string): Promise<SimulatedPlatform> {
   const dataCenters = dataCenterManifests.map((object) => structuredClone(object) as unknown as DataCenter);
   const regions = dataCenters.map((dataCenter) => dataCenter.metadata.name);
-  const pools = new Set<string>();
+  const poolsByCluster = new Map<string, Set<string>>();
   for (const dataCenter of dataCenters) {
     for (const partition of dataCenter.spec.partitions) {
+      const pools = poolsByCluster.get(partition.ceph.dashboardUrl) ?? new Set<string>();
       pools.add(partition.ceph.tenantPool);
       for (const tier of partition.storageTiers) pools.add(tier.cephPool);
+      poolsByCluster.set(partition.ceph.dashboardUrl, pools);
     }
   }
   const openstack = new OpenStackSimulator({ regions: regions.length > 0 ? regions : ['RegionOne'] });
   await openstack.start();
-  let ceph: CephSimulator;
-  try {
-    ceph = await startCephSimulator({ rbdPools: [...pools] });
-  } catch (error) {
-    await openstack.stop();
-    throw error;
-  }
+  const cephByUrl = new Map<string, CephSimulator>();
   const stop = async (): Promise<void> => {
-    await ceph.close();
+    await Promise.all([...cephByUrl.values()].map((ceph) => ceph.close()));
     await openstack.stop();
   };
   try {
+    for (const [url, pools] of poolsByCluster) cephByUrl.set(url, await startCephSimulator({ rbdPools: [...pools] }));
     await createVolumeTypes(openstack, dataCenters);
     const externalNetwork = openstack.facts().externalNetworkName ?? 'external';
     const clouds = new Map<string, Map<string, string>>(); // secret -> cloud -> region
@@ -56,6 +58,7 @@ export async function startSimulatedPlatform(dataCenterManifests: readonly KubeO
         clouds.set(secretName, entries);
         partition.openstack.region = dataCenter.metadata.name;
         partition.externalNetwork = externalNetwork;
+        const ceph = cephByUrl.get(partition.ceph.dashboardUrl)!;
         partition.ceph.dashboardUrl = ceph.dashboardUrl;
         partition.ceph.rgwAdminUrl = ceph.rgwUrl;
       }
@@ -69,12 +72,14 @@ export async function startSimulatedPlatform(dataCenterManifests: readonly KubeO
     for (const dataCenter of dataCenters) {
       for (const partition of dataCenter.spec.partitions) {
         const key = partition.ceph.credentialsSecretRef.key ?? 'password';
+        // Every simulator has the same default dashboard user, so partitions may share a Secret.
+        const ceph = [...cephByUrl.values()].find((candidate) => candidate.dashboardUrl === partition.ceph.dashboardUrl)!;
         if (!secrets.some((entry) => entry.metadata?.name === partition.ceph.credentialsSecretRef.name)) {
           secrets.push(secret(operatorNamespace, partition.ceph.credentialsSecretRef.name, { username: ceph.dashboardUser, [key]: ceph.dashboardPassword }));
         }
       }
     }
-    return { openstack, ceph, dataCenters: dataCenters as unknown as KubeObject[], secrets, stop };
+    return { openstack, cephs: [...cephByUrl.values()], dataCenters: dataCenters as unknown as KubeObject[], secrets, stop };
   } catch (error) {
     await stop();
     throw error;

@@ -10,6 +10,7 @@ import { dataCenterRegistration } from '../controllers/datacenter/index.js';
 import { createLogger, Manager, silentLogger, RuntimeMetrics, type Clock, type KubeClient, type Logger, type StopReason } from '../runtime/index.js';
 import { createOperatorInformers, type OperatorInformers } from './informers.js';
 import type { ActuatorDeps, ControllerRegistration } from './registration.js';
+import { startOperatorMetering, type OperatorMetering, type OperatorMeteringOptions } from './metering.js';
 
 export const DEFAULT_OPERATOR_NAMESPACE = 'statsmoln-system';
 export const DEFAULT_LEASE_NAME = 'statsmoln-operator';
@@ -40,6 +41,8 @@ export interface OperatorOptions {
   /** Stop on SIGTERM/SIGINT. */
   handleSignals?: boolean;
   gracefulShutdownTimeoutMs?: number;
+  /** Usage metering (collector on the leader, outbox and sinks); omit to run without. */
+  metering?: OperatorMeteringOptions;
 }
 
 export interface RunningOperator {
@@ -49,6 +52,8 @@ export interface RunningOperator {
   metrics: RuntimeMetrics;
   /** Kinds with a running controller. */
   kinds: string[];
+  /** The metering pipeline and collector, when configured. */
+  metering: OperatorMetering | undefined;
   /** http://host:port of the probe and metrics server, when enabled. */
   serverUrl: string | undefined;
   stop(): Promise<StopReason>;
@@ -97,15 +102,27 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
     ...(options.registrations ?? []),
   ];
   const kinds = registrations.map((registration) => registration.register(env));
-  await manager.start();
-  logger.info({ kinds, operatorNamespace, concurrency, leaderElection: Boolean(election) }, 'operator started');
-  const finished = manager.wait().finally(() => registry.close());
+  const metering = options.metering
+    ? await startOperatorMetering(options.metering, { manager, client: manager.client, backends: registry, registry: metrics.registry, logger })
+    : undefined;
+  try {
+    await manager.start();
+  } catch (error) {
+    await metering?.close();
+    throw error;
+  }
+  logger.info({ kinds, operatorNamespace, concurrency, leaderElection: Boolean(election), metering: Boolean(metering) }, 'operator started');
+  const finished = manager.wait().finally(async () => {
+    registry.close();
+    await metering?.close();
+  });
   return {
     manager,
     registry,
     informers,
     metrics,
     kinds,
+    metering,
     serverUrl: manager.serverUrl,
     async stop() {
       await manager.stop();

@@ -24,7 +24,7 @@ afterAll(async () => {
 describe('local mode', () => {
   it('brings every example (DataCenters, tenants, quotas, volumes) to Ready, reports progress, stops cleanly, and resumes from the data directory', async () => {
     const seen: LocalProgress[] = [];
-    local = await startLocalMode({ dataDir: dir, port: 0, logLevel: 'warn', onProgress: (progress) => seen.push(progress), pollIntervalMs: 100 });
+    local = await startLocalMode({ dataDir: dir, port: 0, logLevel: 'warn', onProgress: (progress) => seen.push(progress), pollIntervalMs: 100, meteringSampleIntervalMs: 500 });
     const done = await local.ready;
     expect(done.allReady).toBe(true);
     expect(done.rows.map((row) => `${row.kind} ${row.name} ${row.ready}`)).toEqual([
@@ -54,10 +54,30 @@ describe('local mode', () => {
     expect(local.applied.some((entry) => entry.name.includes('invalid'))).toBe(false);
     expect(await readFile(local.kubeconfigPath, 'utf8')).toContain(local.apiUrl);
     expect(await (await fetch(local.metricsUrl)).text()).toContain('controller_runtime_reconcile_total');
+    // Metering runs too: every example volume appears as a started lifecycle event in the file sink.
+    const started = async (): Promise<string[]> => {
+      const text = await readFile(local!.usageEventsPath, 'utf8').catch(() => '');
+      const events = text.split('\n').filter((line) => line !== '').map((line) => JSON.parse(line) as { type: string; data: { action: string; tenant: string; resourceKind: string } });
+      return events.filter((event) => event.type === 'io.statsmoln.lifecycle.v1' && event.data.action === 'started').map((event) => `${event.data.tenant} ${event.data.resourceKind}`);
+    };
+    for (let attempt = 0; attempt < 200 && (await started()).length < 7; attempt++) await new Promise((resolve) => setTimeout(resolve, 100));
+    expect((await started()).sort()).toEqual([
+      'bolagsverket rbd-image',
+      'bolagsverket volume',
+      'polisen volume',
+      'polisen volume',
+      'skatteverket volume',
+      'skatteverket volume',
+      'skatteverket volume',
+    ]);
     // the example files name hosts that do not exist here: the DataCenters were rewritten in memory
     expect(await readFile('examples/platform/datacenters.yaml', 'utf8')).toContain('https://ceph-sto-1.production.statsmoln.internal:8443');
     const dcs = local.operator.informers.dataCenters.store.list() as Array<KubeObject & { spec?: { partitions?: Array<{ ceph: { dashboardUrl: string } }> } }>;
-    expect(dcs.every((dc) => dc.spec?.partitions?.every((partition) => partition.ceph.dashboardUrl === local!.platform.ceph.dashboardUrl))).toBe(true);
+    // one Ceph simulator per Ceph cluster the examples name: every partition of the examples has its own
+    const partitionUrls = dcs.flatMap((dc) => (dc.spec?.partitions ?? []).map((partition) => partition.ceph.dashboardUrl));
+    const simulatorUrls = local.platform.cephs.map((ceph) => ceph.dashboardUrl);
+    expect(partitionUrls.length).toBe(simulatorUrls.length);
+    expect([...partitionUrls].sort()).toEqual([...simulatorUrls].sort());
     await local.stop();
     local = undefined;
 

@@ -55,8 +55,36 @@ describe('run settings', () => {
     [{ logLevel: 'loud' }, 'log level: "loud" is not one of'],
     [{ resyncPeriod: '10 minutes' }, 'resync period: invalid duration "10 minutes"'],
     [{ metricsAddress: 'localhost' }, 'metrics address: invalid "localhost"'],
+    [{ meteringSink: 'file:/x' }, 'metering sink: given without a metering directory'],
+    [{ meteringDir: '/m' }, 'metering sink: none given'],
+    [{ meteringDir: '/m', meteringSink: 'kafka:broker' }, 'metering sink 1 (kafka): unknown kind "kafka"'],
+    [{ meteringDir: '/m', meteringSink: 'file:/x,http:' }, 'metering sink 2 (http): missing target'],
+    [{ meteringDir: '/m', meteringSink: 'nats:http://user:secret@host' }, 'metering sink 1 (nats): scheme must be nats: or tls:'],
+    [{ meteringDir: '/m', meteringSink: 'file:/x', sampleInterval: 'often' }, 'sample interval: invalid duration "often"'],
   ])('refuses %j', (flags, message) => {
     expect(() => resolveRunConfig(flags, {})).toThrow(message);
+  });
+
+  it('turns metering on with a directory and sinks, from flags or STATSMOLN_METERING_*', () => {
+    expect(resolveRunConfig({ meteringDir: '/var/lib/statsmoln', meteringSink: 'file:/var/lib/statsmoln/usage.jsonl' }, {}).metering).toEqual({
+      directory: '/var/lib/statsmoln',
+      source: '/statsmoln/statsmoln-system',
+      sinks: [{ kind: 'file', path: '/var/lib/statsmoln/usage.jsonl' }],
+      sampleIntervalMs: 60_000,
+      collectIntervalMs: 300_000,
+    });
+    const env = { STATSMOLN_METERING_DIR: '/m', STATSMOLN_METERING_SINK: 'http:https://billing.internal/events,nats:nats://127.0.0.1:4222', STATSMOLN_COLLECT_INTERVAL: '1m' };
+    expect(resolveRunConfig({}, env).metering).toMatchObject({
+      sinks: [
+        { kind: 'http', url: 'https://billing.internal/events' },
+        { kind: 'nats', servers: 'nats://127.0.0.1:4222' },
+      ],
+      collectIntervalMs: 60_000,
+    });
+  });
+
+  it('never echoes a sink URL (it may carry credentials) in an error', () => {
+    expect(() => resolveRunConfig({ meteringDir: '/m', meteringSink: 'http:ftp://user:hunter2@host/x' }, {})).toThrow(/^(?!.*hunter2).*scheme must be http: or https:/);
   });
 
   it('parses durations and addresses', () => {

@@ -21,6 +21,11 @@ export function registerRun(program: Command): void {
     .option('--lease-name <name>', `name of the Lease ${env('leaseName')}; default statsmoln-operator`)
     .option('--metrics-address <host:port>', `probe and metrics server, 0 to disable ${env('metricsAddress')}; default :8080`)
     .option('--log-level <level>', `fatal, error, warn, info, debug, trace or silent ${env('logLevel')}; default info`)
+    .option('--metering-dir <dir>', `turn metering on: outbox and samples in this directory (a persistent volume) ${env('meteringDir')}`)
+    .option('--metering-sink <sinks>', `comma-separated file:<path>, http:<url>, nats:<url> ${env('meteringSink')}`)
+    .option('--metering-source <uri>', `CloudEvents source of usage events ${env('meteringSource')}; default /statsmoln/<operator namespace>`)
+    .option('--sample-interval <duration>', `time between usage sweeps ${env('sampleInterval')}; default 60s`)
+    .option('--collect-interval <duration>', `time between collection runs ${env('collectInterval')}; default 5m`)
     .action(async (flags: RunFlags) => {
       const config = resolveRunConfig(flags, process.env);
       const kubeConfig = new KubeConfig();
