@@ -182,7 +182,12 @@ describe('AgencyTenant against real OpenStack and Ceph', () => {
     expect(project.tags).toEqual(expect.arrayContaining([`statsmoln.io:uid=${converged.metadata.uid}`, `statsmoln.io:tenant=${tenantName}`, 'statsmoln.io:orgnr=202100-5489', 'statsmoln.io:environment=production']));
     expect((await identity.getIdentityProvider(`agency-${tenantName}`)).remote_ids).toEqual([`https://idp.${tenantName}.example.se`]);
     expect((await identity.getProtocol(`agency-${tenantName}`, 'openid')).mapping_id).toBe(`agency-${tenantName}`);
-    expect(await identity.listRoleAssignments({ projectId: project.id })).toHaveLength(2);
+    // The two bound groups, and the operator's own user as member (its project-scoped volume writes need it).
+    const assignments = await identity.listRoleAssignments({ projectId: project.id });
+    const operatorUserId = (await admin.session.token()).userId;
+    const [member] = await identity.listRoles({ name: 'member' });
+    expect(assignments.filter((assignment) => assignment.group)).toHaveLength(2);
+    expect(assignments.filter((assignment) => assignment.user).map((assignment) => [assignment.user?.id, assignment.role.id])).toEqual([[operatorUserId, member?.id]]);
     const subnets = await admin.network.listSubnets({ networkId: placement!.networkId! });
     expect(subnets.map((subnet) => subnet.cidr).sort()).toEqual(['10.99.0.0/24', 'fd99:1::/64']);
     const router = await admin.network.getRouter(placement!.routerId!);
