@@ -174,6 +174,31 @@ describe('Manager against the embedded API server', () => {
     expect(lease.spec?.holderIdentity).toBe('');
   });
 
+  it('runs leader runnables on the leader only, and stops them through their signal before stop returns', async () => {
+    api = await startTestApi();
+    const election = { namespace: 'operator', name: 'statsmoln-operator' };
+    const runs: string[] = [];
+    const runnable = (identity: string) => async (signal: AbortSignal) => {
+      runs.push(`${identity} started`);
+      await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
+      runs.push(`${identity} stopped`);
+    };
+    const leader = newManager(api.server.url, { server: false, leaderElection: { ...election, identity: 'first' } });
+    leader.addLeaderRunnable('collector', runnable('first'));
+    await leader.start();
+    await eventually(() => (runs.length === 1 ? true : undefined));
+    const standby = newManager(api.server.url, { server: false, leaderElection: { ...election, identity: 'second', leaseDurationMs: 60_000 } });
+    standby.addLeaderRunnable('collector', runnable('second'));
+    await standby.start();
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(standby.isLeader()).toBe(false);
+    expect(runs).toEqual(['first started']);
+    await leader.stop();
+    expect(runs).toEqual(['first started', 'first stopped']);
+    // The lease was released, so the standby takes over and starts its own.
+    await eventually(() => (runs.includes('second started') ? true : undefined));
+  });
+
   it('aborts reconciles that outlive the shutdown deadline through their signal', async () => {
     api = await startTestApi();
     const manager = newManager(api.server.url, { server: false, gracefulShutdownTimeoutMs: 100 });
