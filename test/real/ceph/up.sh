@@ -15,8 +15,24 @@ t0=$(date +%s.%N)
 elapsed() { printf '%.1f' "$(echo "$(date +%s.%N) - $t0" | bc)"; }
 log() { echo "[ceph-up +$(elapsed)s] $*"; }
 ceph_() { ceph --conf "$CONF" --connect-timeout 10 "$@"; }
+# Say which step failed and show the daemon logs, so a failed bring-up is never silent.
+fail() {
+  echo "[ceph-up +$(elapsed)s] FAILED: $*" >&2
+  for f in "$STATE"/log/*.log; do
+    [[ -s "$f" ]] || continue
+    echo "--- last lines of $f" >&2
+    tail -n 15 "$f" >&2
+  done
+  exit 1
+}
+trap 'fail "line $LINENO: $BASH_COMMAND (exit $?)"' ERR
 
-if [[ -f "$STATE/pids" ]] && while read -r _ pid; do kill -0 "$pid" 2>/dev/null || exit 1; done <"$STATE/pids"; then
+all_running() {
+  local pid
+  while read -r _ pid; do kill -0 "$pid" 2>/dev/null || return 1; done <"$STATE/pids"
+}
+# A pids file whose daemons are gone (a run killed before down.sh) falls through to a fresh bring-up.
+if [[ -f "$STATE/pids" ]] && all_running; then
   if timeout 10 ceph --conf "$CONF" --connect-timeout 5 health >/dev/null 2>&1; then
     log "already running (state $STATE); env in $STATE/env"
     exit 0
@@ -42,6 +58,11 @@ log "packages ready"
 
 # --- configuration -----------------------------------------------------------------------------
 if [[ -f "$STATE/pids" ]]; then "$(dirname "$0")/down.sh" >/dev/null 2>&1 || true; fi
+for port in "$DASHBOARD_PORT" "$RGW_PORT" 3300 6789; do
+  if (: <"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+    fail "127.0.0.1:$port is already in use; stop what listens there (or set CEPH_DASHBOARD_PORT / CEPH_RGW_PORT)"
+  fi
+done
 rm -rf "$STATE"
 mkdir -p "$STATE"/{mon,mgr,osd,rgw,log,run}
 FSID=$(uuidgen)
@@ -122,7 +143,9 @@ ceph-authtool "$STATE/keyring" --gen-key -n client.rgw.a --cap mon 'allow rw' --
 monmaptool --create --fsid "$FSID" --addv a '[v2:127.0.0.1:3300,v1:127.0.0.1:6789]' "$STATE/monmap" >/dev/null
 ceph-mon --conf "$CONF" --mkfs -i a --monmap "$STATE/monmap" --keyring "$STATE/keyring"
 ceph-mon --conf "$CONF" -i a
-for _ in $(seq 100); do ceph_ mon stat >/dev/null 2>&1 && break; sleep 0.2; done
+up=0
+for _ in $(seq 100); do ceph_ mon stat >/dev/null 2>&1 && up=1 && break; sleep 0.2; done
+((up)) || fail "the mon did not answer within 20 s"
 log "mon up"
 
 # Dashboard options must be in the config database before the mgr first starts.
@@ -162,15 +185,24 @@ radosgw --conf "$CONF" -n client.rgw.a --keyring "$STATE/keyring"
 
 # Disable mgr modules we do not use (about 150 MiB less); telemetry stays (disabling it → HEALTH_ERR).
 for m in restful iostat nfs prometheus; do ceph_ mgr module disable "$m" >/dev/null 2>&1 || true; done
-ceph_ mgr module enable dashboard >/dev/null
+# The mon refuses to enable a module until an active mgr has reported it ("all mgr daemons do not
+# support module"), and a fresh mgr reports a few seconds after it starts: retry until then.
+enabled=0
+for _ in $(seq 120); do
+  if out=$(ceph_ mgr module enable dashboard 2>&1); then enabled=1 && break; fi
+  sleep 0.5
+done
+((enabled)) || fail "the mgr did not offer the dashboard module within 60 s: $out"
 
 log "waiting for the dashboard on 127.0.0.1:$DASHBOARD_PORT"
+up=0
 for _ in $(seq 300); do
-  curl -fsS -o /dev/null "http://127.0.0.1:$DASHBOARD_PORT/api/health/minimal" -H 'Accept: application/vnd.ceph.api.v1.0+json' 2>/dev/null && break
+  curl -fsS -o /dev/null "http://127.0.0.1:$DASHBOARD_PORT/api/health/minimal" -H 'Accept: application/vnd.ceph.api.v1.0+json' 2>/dev/null && up=1 && break
   code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$DASHBOARD_PORT/api/summary" || true)
-  [[ "$code" == 401 ]] && break
+  [[ "$code" == 401 ]] && up=1 && break
   sleep 0.2
 done
+((up)) || fail "the dashboard did not answer on 127.0.0.1:$DASHBOARD_PORT within 60 s (is the port taken? $(ss -ltnp "sport = :$DASHBOARD_PORT" 2>/dev/null | tail -n +2 | tr -s ' ' || true))"
 
 DASHBOARD_USER=statsmoln-admin
 DASHBOARD_PASSWORD="$(head -c 18 /dev/urandom | base64 | tr -d '/+=')Aa1!"
@@ -179,7 +211,9 @@ ceph_ dashboard ac-user-create "$DASHBOARD_USER" -i "$STATE/dashboard-password" 
 rm -f "$STATE/dashboard-password"
 
 log "waiting for radosgw on 127.0.0.1:$RGW_PORT"
-for _ in $(seq 300); do curl -fsS -o /dev/null "http://127.0.0.1:$RGW_PORT/" 2>/dev/null && break; sleep 0.2; done
+up=0
+for _ in $(seq 300); do curl -fsS -o /dev/null "http://127.0.0.1:$RGW_PORT/" 2>/dev/null && up=1 && break; sleep 0.2; done
+((up)) || fail "radosgw did not answer on 127.0.0.1:$RGW_PORT within 60 s"
 RGW_USER_JSON=$(radosgw-admin --conf "$CONF" user create --uid statsmoln-admin --display-name "statsmoln admin" \
   --caps 'users=*;buckets=*;usage=*;metadata=*;zone=*')
 RGW_ACCESS_KEY=$(echo "$RGW_USER_JSON" | python3 -c 'import json,sys; print(json.load(sys.stdin)["keys"][0]["access_key"])')
