@@ -150,7 +150,6 @@ export async function startLocalMode(options: LocalModeOptions): Promise<LocalMo
         sinks: [{ kind: 'file', path: usageEventsPath }],
         sampleIntervalMs: options.meteringSampleIntervalMs ?? 15_000,
         collectIntervalMs: 60_000,
-        floatingIps: false, // the OpenStack simulator has no floating IPs yet
       },
     });
     cleanups.push(async () => void (await operator.stop()));

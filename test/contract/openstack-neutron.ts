@@ -166,6 +166,43 @@ export function registerNeutronContract(ctx: ContractContext): void {
       await expectBackendError(net.getSecurityGroup(sg.id), 'NotFound');
     });
 
+    test('floating IPs: allocated from the external network to a project, listed, counted in the quota, released', async () => {
+      const { facts } = ctx.target();
+      if (!facts.externalNetworkName) throw new Error('target facts need externalNetworkName');
+      const { project } = await ctx.project();
+      const net = ctx.admin().network;
+      const [external] = await net.listNetworks({ name: facts.externalNetworkName, external: true });
+      if (!external) throw new Error(`external network ${facts.externalNetworkName} not found`);
+      await net.updateQuota(project.id, { floatingip: 1 });
+      ctx.cleanup(() => net.deleteQuota(project.id));
+
+      const fip = await net.createFloatingIp({ floating_network_id: external.id, project_id: project.id });
+      ctx.cleanup(() => net.deleteFloatingIp(fip.id).catch(() => undefined));
+      expect(fip).toMatchObject({ project_id: project.id, floating_network_id: external.id, port_id: null, fixed_ip_address: null, router_id: null, status: 'DOWN' });
+      const [externalSubnet] = await net.listSubnets({ networkId: external.id });
+      expect(fip.floating_ip_address.split('.').slice(0, 3)).toEqual(externalSubnet!.cidr.split('.').slice(0, 3));
+      expect((await net.listFloatingIps({ projectId: project.id })).map((ip) => ip.id)).toEqual([fip.id]);
+      expect((await net.getFloatingIp(fip.id)).floating_ip_address).toBe(fip.floating_ip_address);
+      expect((await net.getQuotaDetails(project.id)).floatingip).toMatchObject({ limit: 1, used: 1 });
+      // The address is held by a port on the external network that only the floating IP API may delete.
+      const [holder] = (await net.listPorts({ networkId: external.id, deviceOwner: 'network:floatingip' })).filter((port) => port.device_id === fip.id);
+      expect(holder?.fixed_ips.map((ip) => ip.ip_address)).toEqual([fip.floating_ip_address]);
+
+      const over = await expectBackendError(net.createFloatingIp({ floating_network_id: external.id, project_id: project.id }), 'OverQuota');
+      expect(over.status).toBe(409);
+      expect(over.serviceMessage).toContain('floatingip');
+      const internal = await net.createNetwork({ name: ctx.name('net'), project_id: project.id });
+      ctx.cleanup(() => net.deleteNetwork(internal.id));
+      const notExternal = await expectBackendError(net.createFloatingIp({ floating_network_id: internal.id, project_id: project.id }), 'BadRequest');
+      expect(notExternal.serviceMessage).toContain('is not a valid external network');
+
+      await net.deleteFloatingIp(fip.id);
+      expect(await net.listFloatingIps({ projectId: project.id })).toEqual([]);
+      const gone = await expectBackendError(net.getFloatingIp(fip.id), 'NotFound');
+      expect(gone.serviceType).toBe('FloatingIPNotFound');
+      expect((await net.getQuotaDetails(project.id)).floatingip).toMatchObject({ used: 0 });
+    });
+
     test('quotas: update, details with usage, 409 OverQuota on create, unknown key refused, reset', async () => {
       const { project } = await ctx.project();
       const net = ctx.admin().network;

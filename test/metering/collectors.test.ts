@@ -62,6 +62,7 @@ describe('metering collectors against the simulators', () => {
     let serverA = '';
     let hddVolume = '';
     let flashVolume = '';
+    let floatingIp = '';
     const image = harness.openstack.facts().imageId as string;
     const events = new Map<number, () => Promise<void>>([
       // m1.medium (2 vCPU, 4 GiB) builds for a minute: running 00:01 - 05:30.
@@ -73,7 +74,13 @@ describe('metering collectors against the simulators', () => {
       [at(1, 30), async () => harness.ceph.writeImage({ pool: HDD_POOL, namespace: 'agency-skatteverket', name: imageName }, 0, 64 * MIB)],
       [at(2), async () => void (hddVolume = (await project.blockStorage.createVolume({ name: 'hdd', size: 10, volume_type: 'standard' })).id)],
       [at(3), async () => harness.ceph.writeImage({ pool: HDD_POOL, namespace: 'agency-skatteverket', name: imageName }, 64 * MIB, 64 * MIB)],
+      // A floating IP held from 04:00 to 06:20 (released just before that sweep).
+      [at(4), async () => {
+        const [external] = await project.network.listNetworks({ name: 'external', external: true });
+        floatingIp = (await project.network.createFloatingIp({ floating_network_id: external!.id })).id;
+      }],
       [at(5, 30), () => project.compute.deleteServer(serverA)],
+      [at(6, 20), () => project.network.deleteFloatingIp(floatingIp)],
       // Cinder keeps the old size while `extending` (one minute), so the 08:00 sweep still sees 10.
       [at(8), () => project.blockStorage.extendVolume(hddVolume, 20)],
       // m1.tiny (1 vCPU, 0.5 GiB): running from 10:21.
@@ -100,6 +107,8 @@ describe('metering collectors against the simulators', () => {
       if (hour >= 1) put(hour, storageMeter('hdd', 'used'), imageResource, hour === 1 ? '0.03125' : hour === 2 ? '0.0625' : '0.125');
       if (hour >= 2) put(hour, storageMeter('hdd', 'provisioned'), hddVolume, hour < 8 ? '10' : hour === 8 ? '18.333333333' : '20');
       if (hour >= 12 && hour < 18) put(hour, storageMeter('flash', 'provisioned'), flashVolume, '5');
+      if (hour === 4 || hour === 5) put(hour, 'network.floatingip.hours', floatingIp, '1');
+      if (hour === 6) put(hour, 'network.floatingip.hours', floatingIp, '0.333333333');
     }
     const delivered = await harness.deliveredEvents();
     const collected = byWindow(delivered);
@@ -113,6 +122,8 @@ describe('metering collectors against the simulators', () => {
     expect(lifecycle).toEqual([
       `${new Date(at(1)).toISOString()} started rbd-image ${imageResource}`,
       `${new Date(at(2)).toISOString()} started volume ${hddVolume}`,
+      `${new Date(at(4)).toISOString()} started floatingip ${floatingIp}`,
+      `${new Date(at(6, 20)).toISOString()} stopped floatingip ${floatingIp}`,
       `${new Date(at(12)).toISOString()} started volume ${flashVolume}`,
       `${new Date(at(18)).toISOString()} stopped volume ${flashVolume}`,
     ]);

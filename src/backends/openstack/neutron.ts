@@ -107,6 +107,17 @@ export interface Port {
   status: string;
   mac_address: string;
 }
+export interface FloatingIp {
+  id: string;
+  project_id: string;
+  floating_ip_address: string;
+  floating_network_id: string;
+  fixed_ip_address: string | null;
+  port_id: string | null;
+  router_id: string | null;
+  status: string;
+  description: string;
+}
 
 export const NEUTRON_QUOTA_KEYS = [
   'network',
@@ -149,7 +160,7 @@ function filterQuery(filter: ListFilter): Record<string, string | undefined> {
   };
 }
 
-/** Neutron v2.0: networks, subnets, routers and interfaces, security groups and rules, ports, quotas. */
+/** Neutron v2.0: networks, subnets, routers and interfaces, security groups and rules, ports, floating IPs, quotas. */
 export class NetworkClient extends ServiceClient {
   constructor(session: KeystoneSession) {
     super(session, 'network', 'neutron');
@@ -282,6 +293,21 @@ export class NetworkClient extends ServiceClient {
   }
   async deletePort(id: string): Promise<void> {
     await this.call({ method: 'DELETE', path: `/v2.0/ports/${enc(id)}` });
+  }
+
+  // Floating IPs
+  listFloatingIps(filter: { projectId?: string; floatingNetworkId?: string } = {}, pageSize?: number): Promise<FloatingIp[]> {
+    return this.list('/v2.0/floatingips', 'floatingips', { project_id: filter.projectId, floating_network_id: filter.floatingNetworkId }, pageSize);
+  }
+  getFloatingIp(id: string): Promise<FloatingIp> {
+    return this.json({ method: 'GET', path: `/v2.0/floatingips/${enc(id)}` }, 'floatingip');
+  }
+  /** Allocates an address from an external network to a project. Not idempotent: never retried. */
+  createFloatingIp(floatingIp: { floating_network_id: string; project_id?: string; description?: string }): Promise<FloatingIp> {
+    return this.json({ method: 'POST', path: '/v2.0/floatingips', json: { floatingip: floatingIp } }, 'floatingip');
+  }
+  async deleteFloatingIp(id: string): Promise<void> {
+    await this.call({ method: 'DELETE', path: `/v2.0/floatingips/${enc(id)}` });
   }
 
   // Quotas

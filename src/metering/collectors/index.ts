@@ -1,6 +1,5 @@
 export * from './collector.js';
 export * from './compute.js';
-export * from './floating-ips.js';
 export * from './lifecycle.js';
 export * from './metrics.js';
 export * from './sample-store.js';

@@ -6,13 +6,12 @@ import { Exact, formatDecimal } from '../decimal.js';
 import { BYTES_PER_GIB } from '../integrate.js';
 import { NETWORK_METERS, storageMeter } from '../meters.js';
 import type { SampledLevel } from './sample-store.js';
-import { FloatingIpClient } from './floating-ips.js';
 
 export interface SweepTarget {
   tenant: string;
   projectId: string;
   backends: PartitionBackends;
-  /** Read floating IPs from Neutron (off where the endpoint does not exist, e.g. the simulator). */
+  /** Read floating IPs from Neutron (off for clouds that bill them elsewhere). */
   floatingIps: boolean;
 }
 
@@ -83,8 +82,7 @@ export async function sweepPlacement(target: SweepTarget): Promise<SweepResult> 
   }
 
   if (target.floatingIps) {
-    const reader = new FloatingIpClient(openstack.session);
-    for (const ip of await reader.listForProject(target.projectId)) {
+    for (const ip of await openstack.network.listFloatingIps({ projectId: target.projectId })) {
       levels.push({ meter: FLOATING_IP_METER, resource: ip.id, value: '1' });
     }
   }

@@ -69,12 +69,18 @@ interface RuleRec {
   createdAt: number;
 }
 type GroupRec = Base;
+interface FloatingIpRec extends Base {
+  networkId: string;
+  /** The port on the external network that holds the address (device owner `network:floatingip`). */
+  portId: string;
+  address: string;
+}
 
-type Kind = 'network' | 'subnet' | 'port' | 'router' | 'security_group' | 'security_group_rule';
+type Kind = 'network' | 'subnet' | 'port' | 'router' | 'security_group' | 'security_group_rule' | 'floatingip';
 
 export const SIM_EXTERNAL_NETWORK = 'external';
 
-/** Neutron v2.0 in one region: networks, IPv4/IPv6 subnets with IPAM, routers, security groups, ports, quotas. */
+/** Neutron v2.0 in one region: networks, IPv4/IPv6 subnets with IPAM, routers, security groups, ports, floating IPs, quotas. */
 export class NeutronSim implements RegionalService {
   readonly router = new Router();
   readonly networks = new Map<string, NetworkRec>();
@@ -83,6 +89,7 @@ export class NeutronSim implements RegionalService {
   readonly routers = new Map<string, RouterRec>();
   readonly groups = new Map<string, GroupRec>();
   readonly rules = new Map<string, RuleRec>();
+  readonly floatingIps = new Map<string, FloatingIpRec>();
   readonly quotas = new Map<string, Record<string, number>>();
   private readonly counts = new Map<string, number>();
   private readonly ctx: RegionContext;
@@ -283,6 +290,30 @@ export class NeutronSim implements RegionalService {
     };
   }
 
+  private floatingIpJson(f: FloatingIpRec) {
+    const common = this.common(f, 'floatingip');
+    return {
+      id: common.id,
+      project_id: common.project_id,
+      tenant_id: common.tenant_id,
+      description: common.description,
+      tags: common.tags,
+      created_at: common.created_at,
+      updated_at: common.updated_at,
+      revision_number: common.revision_number,
+      floating_network_id: f.networkId,
+      floating_ip_address: f.address,
+      fixed_ip_address: null,
+      port_id: null,
+      router_id: null,
+      port_details: null,
+      status: 'DOWN',
+      qos_policy_id: null,
+      qos_network_policy_id: null,
+      port_forwardings: [],
+    };
+  }
+
   private routerJson(r: RouterRec) {
     const gwPort = r.gateway ? this.ports.get(r.gateway.portId) : undefined;
     return {
@@ -361,7 +392,11 @@ export class NeutronSim implements RegionalService {
     if (!item || !this.visible(auth, item, (item as unknown as { external?: boolean }).external === true)) {
       // Neutron's own wording differs per resource.
       const message =
-        type === 'SecurityGroupNotFound' ? `Security group ${id} does not exist` : type === 'RouterNotFound' ? `Router ${id} could not be found` : `${what} ${id} could not be found.`;
+        type === 'SecurityGroupNotFound'
+          ? `Security group ${id} does not exist`
+          : type === 'RouterNotFound' || type === 'FloatingIPNotFound'
+            ? `${what} ${id} could not be found`
+            : `${what} ${id} could not be found.`;
       throw fail(Q, 404, message, type);
     }
     return item;
@@ -562,10 +597,66 @@ export class NeutronSim implements RegionalService {
     });
     r.add('DELETE', `${v}/ports/:id`, (req, p) => {
       const port = this.get(this.ports, p.id ?? '', authOf(req), 'PortNotFound', 'Port');
-      if (port.deviceOwner === 'network:router_interface' || port.deviceOwner === 'network:router_gateway') {
+      if (port.deviceOwner === 'network:router_interface' || port.deviceOwner === 'network:router_gateway' || port.deviceOwner === 'network:floatingip') {
         throw fail(Q, 409, `Port ${port.id} cannot be deleted directly via the port API: has device owner ${port.deviceOwner}.`, 'ServicePortInUse');
       }
       this.removePort(port);
+      return { status: 204 };
+    });
+
+    // Floating IPs: an address from an external network's IPv4 subnets, held by a port owned by
+    // `network:floatingip` (no project, as in Neutron), counted against the project's quota.
+    r.add('GET', `${v}/floatingips`, (req) => {
+      const q = req.query;
+      const list = this.filterList(
+        req,
+        [...this.floatingIps.values()],
+        (x) =>
+          (q.get('floating_network_id') === null || x.networkId === q.get('floating_network_id')) &&
+          (q.get('floating_ip_address') === null || x.address === q.get('floating_ip_address')),
+      );
+      return this.list(req, 'floatingips', 'floatingips', list.map((x) => this.floatingIpJson(x)));
+    });
+    r.add('GET', `${v}/floatingips/:id`, (req, p) => ({
+      status: 200,
+      body: { floatingip: this.floatingIpJson(this.get(this.floatingIps, p.id ?? '', authOf(req), 'FloatingIPNotFound', 'Floating IP')) },
+    }));
+    r.add('POST', `${v}/floatingips`, (req) => {
+      const auth = authOf(req);
+      const body = member(Q, req.body, 'floatingip');
+      const networkId = body.floating_network_id;
+      if (typeof networkId !== 'string' || networkId === '') {
+        throw fail(Q, 400, "Invalid input for floating_network_id. Reason: '' is not a valid UUID.", 'HTTPBadRequest');
+      }
+      const net = this.networks.get(networkId);
+      if (!net || !this.visible(auth, net, net.shared || net.external)) throw fail(Q, 404, `Network ${networkId} could not be found.`, 'NetworkNotFound');
+      if (!net.external) throw fail(Q, 400, `Bad floatingip request: Network ${networkId} is not a valid external network.`, 'BadRequest');
+      const projectId = this.targetProject(auth, body);
+      this.checkQuota(projectId, 'floatingip');
+      const subnets = [...this.subnets.values()].filter((x) => x.networkId === net.id && x.cidr.version === 4);
+      let fixedIp: { subnetId: string; ip: bigint } | undefined;
+      for (const subnet of subnets) {
+        try {
+          fixedIp = { subnetId: subnet.id, ip: this.allocate(subnet) };
+          break;
+        } catch {
+          // this subnet is full: try the next one, as Neutron's IPAM does
+        }
+      }
+      if (!fixedIp) throw fail(Q, 409, `No more IP addresses available on network ${net.id}.`, 'IpAddressGenerationFailure');
+      const fip: FloatingIpRec = { ...this.base('', projectId, body.description), networkId: net.id, portId: '', address: toAddress(fixedIp.ip, 4) };
+      const port = this.addPort(net, '', { deviceOwner: 'network:floatingip', deviceId: fip.id, fixedIps: [fixedIp] });
+      fip.portId = port.id;
+      this.floatingIps.set(fip.id, fip);
+      this.count(projectId, 'floatingip', 1);
+      return { status: 201, body: { floatingip: this.floatingIpJson(fip) } };
+    });
+    r.add('DELETE', `${v}/floatingips/:id`, (req, p) => {
+      const fip = this.get(this.floatingIps, p.id ?? '', authOf(req), 'FloatingIPNotFound', 'Floating IP');
+      const port = this.ports.get(fip.portId);
+      if (port) this.removePort(port);
+      this.floatingIps.delete(fip.id);
+      this.count(fip.projectId, 'floatingip', -1);
       return { status: 204 };
     });
 

@@ -158,7 +158,6 @@ export async function startCollectHarness(start: number): Promise<CollectHarness
         clock,
         sampleIntervalMs: 10 * MINUTE,
         graceMs: 5 * MINUTE,
-        floatingIps: false,
         notBefore: start,
         registry,
         ...overrides,
