@@ -21,6 +21,8 @@ export interface OperatorMeteringOptions {
   collectIntervalMs?: number;
   /** Read Neutron floating IPs (default true). */
   floatingIps?: boolean;
+  /** Placements swept, and tenants collected, in parallel (default 16). */
+  concurrency?: number;
 }
 
 export interface OperatorMetering {
@@ -51,6 +53,7 @@ export async function startOperatorMetering(options: OperatorMeteringOptions, en
     ...(options.sampleIntervalMs !== undefined ? { sampleIntervalMs: options.sampleIntervalMs } : {}),
     ...(options.collectIntervalMs !== undefined ? { collectIntervalMs: options.collectIntervalMs } : {}),
     ...(options.floatingIps !== undefined ? { floatingIps: options.floatingIps } : {}),
+    ...(options.concurrency !== undefined ? { concurrency: options.concurrency } : {}),
   });
   env.manager.addLeaderRunnable('metering-collector', async (signal) => {
     collector.start(signal);

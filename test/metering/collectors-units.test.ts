@@ -7,6 +7,7 @@ import { ManualClock } from '../../src/metering/clock.js';
 import { computeQuantities, parseNovaTime } from '../../src/metering/collectors/compute.js';
 import { MeteringCollector } from '../../src/metering/collectors/collector.js';
 import { SampleStore, type Sweep } from '../../src/metering/collectors/sample-store.js';
+import { forEachBounded } from '../../src/metering/collectors/bounded.js';
 import { integrateSweeps } from '../../src/metering/collectors/sampled-usage.js';
 import { tierOfVolumeType } from '../../src/metering/collectors/sweep.js';
 import type { StorageTier } from '../../src/api/v1alpha1/index.js';
@@ -97,6 +98,39 @@ describe('the sample store', () => {
     expect((await reopened.read('t', 'dc', 'production', W, W + 2 * 3_600_000)).map((entry) => (entry.at - W) / MINUTE)).toEqual([5, 65]);
     expect(await reopened.prune(W + 3_600_000)).toBe(1);
     expect((await reopened.read('t', 'dc', 'production', W, W + 2 * 3_600_000)).map((entry) => (entry.at - W) / MINUTE)).toEqual([65]);
+  });
+
+  test('appends made in parallel are all written, whole lines, and grouped by placement when read back', async () => {
+    const store = await SampleStore.open(directory);
+    const tenants = Array.from({ length: 200 }, (_, index) => `t${index}`);
+    const levels = Array.from({ length: 20 }, (_, index) => ({ meter: 'storage.hdd.used.gib-hours', resource: `pool/ns/image-${index}`, value: '1.5' }));
+    await Promise.all(tenants.flatMap((tenant) => [sweep(30, levels), sweep(10, levels)].map((entry) => store.append([{ ...entry, tenant }]))));
+    const grouped = await (await SampleStore.open(directory)).hourByPlacement(W + 59 * MINUTE);
+    expect(grouped.size).toBe(200);
+    for (const tenant of tenants) {
+      const sweeps = grouped.get(`${tenant}/dc/production`) ?? [];
+      expect(sweeps.map((entry) => (entry.at - W) / MINUTE)).toEqual([10, 30]); // ordered by time, not by append
+      expect(sweeps.every((entry) => entry.levels.length === 20)).toBe(true);
+    }
+    expect((await store.hourByPlacement(W - 3_600_000)).size).toBe(0);
+  });
+});
+
+describe('bounded parallel work', () => {
+  test('never more than the limit in flight, every item runs once, in order of start', async () => {
+    let inFlight = 0;
+    let most = 0;
+    const started: number[] = [];
+    await forEachBounded([...Array(25).keys()], 4, async (item) => {
+      started.push(item);
+      inFlight += 1;
+      most = Math.max(most, inFlight);
+      await new Promise((resolve) => setImmediate(resolve));
+      inFlight -= 1;
+    });
+    expect(most).toBe(4);
+    expect(started).toEqual([...Array(25).keys()]);
+    await expect(forEachBounded([1], 0, async () => undefined)).rejects.toThrow('concurrency must be a positive integer, got 0');
   });
 });
 

@@ -15,6 +15,7 @@ import { collectorMetrics, type CollectorMetrics } from './metrics.js';
 import { integrateSweeps } from './sampled-usage.js';
 import { placementKey, SampleStore, type Sweep } from './sample-store.js';
 import { sweepPlacement } from './sweep.js';
+import { forEachBounded } from './bounded.js';
 
 const TENANTS = resourceTypeOf(agencyTenantDefinition);
 
@@ -54,6 +55,8 @@ export interface MeteringCollectorOptions {
   floatingIps?: boolean;
   /** Sample files older than this are deleted (default 7 days). */
   sampleRetentionMs?: number;
+  /** Placements swept, and tenants collected, in parallel (default 16). */
+  concurrency?: number;
   logger?: Logger;
   registry?: Registry;
 }
@@ -61,6 +64,17 @@ export interface MeteringCollectorOptions {
 interface PlacementTarget {
   tenant: AgencyTenant;
   placement: PlacementStatus & { projectId: string };
+}
+
+/** One placement during a collection run: its meters and how far each is collected. */
+interface PlacementRun {
+  target: PlacementTarget;
+  /** `placementKey` of the placement. */
+  key: string;
+  backends: PartitionBackends;
+  meters: string[];
+  collectedThrough: Map<string, number>;
+  failed: boolean;
 }
 
 export interface CollectionSummary {
@@ -86,6 +100,7 @@ export class MeteringCollector {
   private readonly graceMs: number;
   private readonly maxSampleAgeMs: number;
   private readonly maxCatchUpHours: number;
+  private readonly concurrency: number;
   private store: SampleStore | undefined;
   /** The last sweep of each placement (`placementKey`), for lifecycle transitions; loaded from the store once. */
   private lastSweeps: Map<string, Sweep> | undefined;
@@ -101,6 +116,7 @@ export class MeteringCollector {
     this.graceMs = options.graceMs ?? 300_000;
     this.maxSampleAgeMs = options.maxSampleAgeMs ?? Math.round(this.sampleIntervalMs * 2.5);
     this.maxCatchUpHours = options.maxCatchUpHours ?? 31 * 24;
+    this.concurrency = options.concurrency ?? 16;
     if (this.graceMs < 0 || this.sampleIntervalMs <= 0 || this.collectIntervalMs <= 0) throw new RangeError('intervals must be positive');
   }
 
@@ -128,12 +144,15 @@ export class MeteringCollector {
     this.loops = [];
   }
 
-  /** Sweeps every placement once; returns the number of placements swept. */
+  /** Sweeps every placement once, `concurrency` at a time; returns the number of placements swept. */
   async sampleOnce(): Promise<number> {
     const stopTimer = this.metrics.runDuration.startTimer({ kind: 'sample' });
     const store = await this.sampleStore();
+    const retention = this.options.sampleRetentionMs ?? 7 * 24 * HOUR_MS;
+    // The previous sweep of each placement, for lifecycle transitions; from the store after a restart.
+    this.lastSweeps ??= await store.latest(this.clock.now() - retention, this.clock.now() + 1);
     let swept = 0;
-    for (const target of await this.targets()) {
+    await forEachBounded(await this.targets(), this.concurrency, async (target) => {
       const tenant = target.tenant.metadata.name;
       const { dataCenter, environment, projectId } = target.placement;
       try {
@@ -141,7 +160,7 @@ export class MeteringCollector {
         const at = this.clock.now();
         const result = await sweepPlacement({ tenant, projectId, backends, floatingIps: this.options.floatingIps ?? true });
         const sweep: Sweep = { tenant, dataCenter, environment, at, levels: result.levels };
-        await this.emitTransitions(store, sweep);
+        await this.emitTransitions(sweep);
         await store.append([sweep]);
         for (const reason of result.skipped) this.logger.warn({ tenant, dataCenter, environment }, `not metered: ${reason}`);
         this.metrics.sweeps.inc({ outcome: 'ok' });
@@ -151,55 +170,92 @@ export class MeteringCollector {
         this.metrics.failures.inc({ tenant, stage: 'sweep' });
         this.logger.warn({ tenant, dataCenter, environment, err: errorText(error) }, 'sweep failed; the gap is not filled in');
       }
-    }
-    await store.prune(this.clock.now() - (this.options.sampleRetentionMs ?? 7 * 24 * HOUR_MS));
+    });
+    await store.prune(this.clock.now() - retention);
     stopTimer();
     return swept;
   }
 
   /**
-   * Lifecycle events against the placement's previous sweep (from the store after a restart). They
-   * are made durable before the sweep is stored: a crash in between repeats them at the next
-   * sweep's time rather than losing them.
+   * Lifecycle events against the placement's previous sweep. They are made durable before the
+   * sweep is stored: a crash in between repeats them at the next sweep's time rather than losing them.
    */
-  private async emitTransitions(store: SampleStore, sweep: Sweep): Promise<void> {
+  private async emitTransitions(sweep: Sweep): Promise<void> {
     const emitLifecycle = this.options.emitter.emitLifecycle?.bind(this.options.emitter);
-    if (!emitLifecycle) return;
-    if (!this.lastSweeps) {
-      const retention = this.options.sampleRetentionMs ?? 7 * 24 * HOUR_MS;
-      this.lastSweeps = await store.latest(sweep.at - retention, sweep.at);
-    }
+    if (!emitLifecycle || !this.lastSweeps) return;
     const key = placementKey(sweep);
     const transitions = lifecycleTransitions(this.lastSweeps.get(key), sweep);
     if (transitions.length > 0) await emitLifecycle(transitions);
     this.lastSweeps.set(key, sweep);
   }
 
-  /** Emits every closed hour owed by every placement and meter; a failing placement does not stop the others. */
+  /**
+   * Emits every closed hour owed by every placement and meter, hour by hour: each hour's sweeps are
+   * read from the store once for all placements, and tenants are collected `concurrency` at a time
+   * (a tenant's placements one after another, since they share its status). A failing placement
+   * stops for this run; the others go on.
+   */
   async collectOnce(): Promise<CollectionSummary> {
     const stopTimer = this.metrics.runDuration.startTimer({ kind: 'collect' });
     const summary: CollectionSummary = { windows: 0, events: 0, failures: 0 };
-    const oldestByTenant = new Map<string, number>();
+    const runs: PlacementRun[] = [];
     for (const target of await this.targets()) {
-      const tenant = target.tenant.metadata.name;
       try {
-        const oldest = await this.collectPlacement(target, summary);
-        oldestByTenant.set(tenant, Math.min(oldestByTenant.get(tenant) ?? Number.POSITIVE_INFINITY, oldest));
+        runs.push(await this.placementRun(target));
       } catch (error) {
-        summary.failures += 1;
-        this.metrics.failures.inc({ tenant, stage: 'collect' });
-        this.logger.error({ tenant, dataCenter: target.placement.dataCenter, environment: target.placement.environment, err: errorText(error) }, 'collection failed; retried next run');
+        this.collectFailed(target, error, summary);
       }
     }
+    const store = await this.sampleStore();
+    const hours = new Map<number, Map<string, Sweep[]>>();
+    const lastClosedStart = hourFloor(this.clock.now() - this.graceMs) - HOUR_MS;
+    const first = Math.min(...runs.map((run) => Math.min(...run.collectedThrough.values())));
+    for (let window = first; window <= lastClosedStart; window += HOUR_MS) {
+      const due = runs.filter((run) => !run.failed && [...run.collectedThrough.values()].some((through) => through <= window));
+      if (due.length === 0) continue;
+      const from = window - this.maxSampleAgeMs;
+      for (const hour of hours.keys()) if (hour < hourFloor(from)) hours.delete(hour);
+      for (let hour = hourFloor(from); hour < window + HOUR_MS; hour += HOUR_MS) {
+        if (!hours.has(hour)) hours.set(hour, await store.hourByPlacement(hour));
+      }
+      const byTenant = new Map<string, PlacementRun[]>();
+      for (const run of due) byTenant.set(run.target.tenant.metadata.name, [...(byTenant.get(run.target.tenant.metadata.name) ?? []), run]);
+      await forEachBounded([...byTenant.values()], this.concurrency, async (tenantRuns) => {
+        for (const run of tenantRuns) {
+          const sweeps: Sweep[] = [];
+          for (let hour = hourFloor(from); hour < window + HOUR_MS; hour += HOUR_MS) {
+            for (const sweep of hours.get(hour)?.get(run.key) ?? []) if (sweep.at >= from && sweep.at < window + HOUR_MS) sweeps.push(sweep);
+          }
+          try {
+            await this.collectWindow(run, window, sweeps, summary);
+          } catch (error) {
+            run.failed = true;
+            this.collectFailed(run.target, error, summary);
+          }
+        }
+      });
+    }
+    const oldestByTenant = new Map<string, number>();
+    for (const run of runs) {
+      const tenant = run.target.tenant.metadata.name;
+      oldestByTenant.set(tenant, Math.min(oldestByTenant.get(tenant) ?? Number.POSITIVE_INFINITY, ...run.collectedThrough.values()));
+    }
     for (const [tenant, oldest] of oldestByTenant) this.metrics.watermarkLag.set({ tenant }, Math.max(0, (this.clock.now() - oldest) / 1000));
+    if (summary.windows > 0 || summary.failures > 0) this.logger.info({ ...summary, placements: runs.length }, 'usage collected');
     stopTimer();
     return summary;
   }
 
-  /** Returns the oldest collectedThrough of the placement after this run. */
-  private async collectPlacement(target: PlacementTarget, summary: CollectionSummary): Promise<number> {
+  private collectFailed(target: PlacementTarget, error: unknown, summary: CollectionSummary): void {
     const tenant = target.tenant.metadata.name;
-    const { dataCenter, environment, projectId } = target.placement;
+    summary.failures += 1;
+    this.metrics.failures.inc({ tenant, stage: 'collect' });
+    this.logger.error({ tenant, dataCenter: target.placement.dataCenter, environment: target.placement.environment, err: errorText(error) }, 'collection failed; retried next run');
+  }
+
+  /** A placement's meters and, per meter, the start of the first hour not yet collected. */
+  private async placementRun(target: PlacementTarget): Promise<PlacementRun> {
+    const { dataCenter, environment } = target.placement;
     const backends = await this.options.backends.forPartition(dataCenter, environment);
     const meters = metersForTiers(backends.partition.storageTiers.map((tier) => tier.name));
     const collectedThrough = new Map<string, number>();
@@ -210,43 +266,39 @@ export class MeteringCollector {
       );
       collectedThrough.set(meter, mark ? Date.parse(mark.collectedThrough) : firstWindow);
     }
-    const lastClosedStart = hourFloor(this.clock.now() - this.graceMs) - HOUR_MS;
-    for (let window = Math.min(...collectedThrough.values()); window <= lastClosedStart; window += HOUR_MS) {
-      const due = meters.filter((meter) => (collectedThrough.get(meter) ?? 0) <= window);
-      if (due.length === 0) continue;
-      const records = await this.recordsOf(tenant, dataCenter, environment, projectId, backends, window, due);
-      await this.options.emitter.emit(records);
-      await this.advanceWatermarks(tenant, dataCenter, environment, due, window + HOUR_MS);
-      for (const meter of due) collectedThrough.set(meter, window + HOUR_MS);
-      summary.windows += 1;
-      summary.events += records.length;
-      this.metrics.windowsCollected.inc({ tenant });
-      this.logger.info({ tenant, dataCenter, environment, window: windowIso(window), meters: due.length, events: records.length }, 'usage window collected');
-    }
-    return Math.min(...collectedThrough.values());
+    const key = placementKey({ tenant: target.tenant.metadata.name, dataCenter, environment });
+    return { target, key, backends, meters, collectedThrough, failed: false };
   }
 
-  private async recordsOf(
-    tenant: string,
-    dataCenter: string,
-    environment: string,
-    projectId: string,
-    backends: PartitionBackends,
-    window: number,
-    due: readonly string[],
-  ): Promise<UsageRecord[]> {
+  /** Emits one hour of a placement's due meters, then advances their watermarks. */
+  private async collectWindow(run: PlacementRun, window: number, sweeps: readonly Sweep[], summary: CollectionSummary): Promise<void> {
+    const due = run.meters.filter((meter) => (run.collectedThrough.get(meter) ?? 0) <= window);
+    if (due.length === 0) return;
+    const tenant = run.target.tenant.metadata.name;
+    const { dataCenter, environment } = run.target.placement;
+    const records = await this.recordsOf(run, window, due, sweeps);
+    await this.options.emitter.emit(records);
+    await this.advanceWatermarks(tenant, dataCenter, environment, due, window + HOUR_MS);
+    for (const meter of due) run.collectedThrough.set(meter, window + HOUR_MS);
+    summary.windows += 1;
+    summary.events += records.length;
+    this.metrics.windowsCollected.inc({ tenant });
+    this.logger.debug({ tenant, dataCenter, environment, window: windowIso(window), meters: due.length, events: records.length }, 'usage window collected');
+  }
+
+  private async recordsOf(run: PlacementRun, window: number, due: readonly string[], sweeps: readonly Sweep[]): Promise<UsageRecord[]> {
+    const tenant = run.target.tenant.metadata.name;
+    const { dataCenter, environment, projectId } = run.target.placement;
     const windowStart = windowIso(window);
     const records: UsageRecord[] = [];
     const record = (meter: string, resource: string, quantity: string): UsageRecord => ({ tenant, dataCenter, environment, meter, resource, windowStart, quantity });
     if (due.some((meter) => (COMPUTE_METERS as readonly string[]).includes(meter))) {
-      const usage = await backends.openstack.compute.getTenantUsage(projectId, new Date(window), new Date(window + HOUR_MS));
+      const usage = await run.backends.openstack.compute.getTenantUsage(projectId, new Date(window), new Date(window + HOUR_MS));
       const quantities = computeQuantities(usage, window);
       for (const meter of COMPUTE_METERS) if (due.includes(meter)) records.push(record(meter, projectId, quantities[meter]));
     }
     const sampledMeters = due.filter((meter) => !(COMPUTE_METERS as readonly string[]).includes(meter));
     if (sampledMeters.length > 0) {
-      const store = await this.sampleStore();
-      const sweeps = await store.read(tenant, dataCenter, environment, window - this.maxSampleAgeMs, window + HOUR_MS);
       const { quantities, coveredMs } = integrateSweeps(sweeps, window, this.maxSampleAgeMs);
       if (coveredMs < HOUR_MS) {
         this.metrics.partialWindows.inc({ tenant });
