@@ -267,8 +267,8 @@ export class KubeClient {
       },
     };
     await this.kubeConfig.applyToHTTPSOptions(options);
-    // One agent for the client's lifetime keeps connections alive; auth headers are refreshed per call.
-    this.agent ??= options.agent instanceof http.Agent ? options.agent : undefined;
+    // One keep-alive agent for the client's lifetime; auth headers are refreshed per call.
+    this.agent ??= keepAliveAgent(options.agent);
     if (this.agent) options.agent = this.agent;
     const payload = spec.body === undefined ? undefined : JSON.stringify(spec.body);
     if (payload !== undefined) {
@@ -278,7 +278,7 @@ export class KubeClient {
     const timeoutMs = spec.timeoutMs ?? this.timeoutMs;
     const started = performance.now();
     const verb = spec.method;
-    return new Promise((resolve, reject) => {
+    const attempt = (retried: boolean): Promise<{ response: IncomingMessage; requestId: string }> => new Promise((resolve, reject) => {
       let settled = false;
       const req = transport.request(url, options, (response) => {
         settled = true;
@@ -296,8 +296,15 @@ export class KubeClient {
       };
       spec.signal?.addEventListener('abort', onAbort, { once: true });
       req.on('close', () => spec.signal?.removeEventListener('abort', onAbort));
-      req.on('error', (error) => {
+      req.on('error', (error: NodeJS.ErrnoException) => {
         if (settled) return;
+        // A kept-alive connection the server closed while idle fails before the request reached it
+        // (Node's documented race): resend once on a fresh connection.
+        if (!retried && req.reusedSocket && error.code === 'ECONNRESET' && !spec.signal?.aborted) {
+          settled = true;
+          attempt(true).then(resolve, reject);
+          return;
+        }
         this.metrics?.restClientRequests.inc({ code: '<error>', method: spec.method, host: this.host });
         reject(
           error instanceof TransportError
@@ -309,7 +316,21 @@ export class KubeClient {
       if (payload !== undefined) req.write(payload);
       req.end();
     });
+    return attempt(false);
   }
+}
+
+/**
+ * client-node creates a plain https.Agent (no keep-alive) for every request: a new TCP and TLS
+ * handshake per call. The same TLS options on a keep-alive agent reuse connections. Proxy agents
+ * are kept as they are.
+ */
+function keepAliveAgent(created: unknown): http.Agent | undefined {
+  if (!(created instanceof http.Agent)) return undefined;
+  const options = (created as http.Agent & { options?: https.AgentOptions }).options ?? {};
+  if (created.constructor === https.Agent) return new https.Agent({ ...options, keepAlive: true });
+  if (created.constructor === http.Agent) return new http.Agent({ ...options, keepAlive: true });
+  return created;
 }
 
 function nameOf(obj: KubeObject): string {

@@ -1,6 +1,6 @@
 /** The generic REST client: typed errors, request ids, timeouts and metrics. */
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import net, { type AddressInfo } from 'node:net';
 import { KubeClient, kubeConfigForServer, resourcePath } from '../../src/runtime/client.js';
 import { ApiError, TransportError, isConflict, isNotFound } from '../../src/runtime/errors.js';
 import { RuntimeMetrics } from '../../src/runtime/metrics.js';
@@ -21,6 +21,33 @@ describe('KubeClient', () => {
     );
     expect(resourcePath(LEASES, 'operator', 'x', 'status')).toBe('/apis/coordination.k8s.io/v1/namespaces/operator/leases/x/status');
     expect(resourcePath(GADGETS)).toBe('/apis/runtime.test.statsmoln.io/v1/gadgets');
+  });
+
+  it('keeps connections alive: many requests, in turn and in parallel, over few TLS connections', async () => {
+    api = await startTestApi();
+    const target = new URL(api.server.url);
+    expect(target.protocol).toBe('https:');
+    let connections = 0;
+    const sockets = new Set<net.Socket>();
+    const proxy = net.createServer((socket) => {
+      connections += 1;
+      const upstream = net.connect(Number(target.port), target.hostname);
+      sockets.add(socket).add(upstream);
+      socket.pipe(upstream).pipe(socket);
+      socket.on('error', () => upstream.destroy());
+      upstream.on('error', () => socket.destroy());
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    try {
+      const client = api.clientFor(`https://127.0.0.1:${(proxy.address() as AddressInfo).port}`);
+      for (let index = 0; index < 20; index++) await client.get(GADGETS, 'ns', 'nope').catch(() => undefined);
+      expect(connections).toBe(1);
+      await Promise.all(Array.from({ length: 8 }, (_, index) => client.create(GADGETS, gadget(`parallel-${index}`))));
+      expect(connections).toBeLessThanOrEqual(8);
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => proxy.close(resolve));
+    }
   });
 
   it('returns typed errors with the status reason and a request id, and counts requests by code', async () => {
