@@ -83,7 +83,7 @@ try {
 
   const rate = (count: number, milliseconds: number): string => Math.round((count / milliseconds) * 1000).toLocaleString('en-US');
   console.log(`metering bench: ${TENANTS} tenants x ${DATA_CENTERS.length} data centers x ${METERS.length} meters = ${events} events, one window`);
-  console.log(`  records built (collection stand-in):   ${collectMs.toFixed(1)} ms`);
+  console.log(`  records built in memory:               ${collectMs.toFixed(1)} ms (collection for real: bench/collector-bench.ts)`);
   console.log(`  CloudEvents built alone:               ${buildMs.toFixed(1)} ms (${rate(events, buildMs)} events/s)`);
   console.log(`  outbox alone, append + fsync:          ${bareAppendMs.toFixed(1)} ms (${rate(events, bareAppendMs)} events/s)`);
   console.log(`  outbox alone, into the file sink:      ${bareEndToEndMs.toFixed(1)} ms (${rate(events, bareEndToEndMs)} events/s)`);
