@@ -207,6 +207,34 @@ describe('metering collectors against the simulators', () => {
     expect(lifecycle).toEqual([`${new Date(at(0)).toISOString()} started ${HDD_POOL}/agency-polisen/db`, `${new Date(at(1, 30)).toISOString()} started ${volume}`]);
   });
 
+  test('a placement removed from the tenant: its resources stop once, and its last hour is collected once', async () => {
+    const projectId = await harness.createTenant('polisen');
+    const volume = (await harness.admin.forProject(projectId).blockStorage.createVolume({ name: 'v', size: 6, volume_type: 'standard' })).id;
+    await runSimulated(harness, at(0, 10), new Map(), { collect: () => false });
+    // The tenant controller drops the placement (a data center removed from the spec, Retain policy: the volume stays).
+    const tenant = await harness.client.get<AgencyTenant & KubeObject>(TENANTS, undefined, 'polisen');
+    await harness.client.updateStatus(TENANTS, { ...tenant, status: { ...tenant.status, placements: [] } });
+    harness.advanceTo(at(0, 20));
+    await runSimulated(harness, at(1, 10), new Map());
+    const restarted = harness.collector();
+    harness.advanceTo(at(2, 10));
+    await restarted.sampleOnce();
+    await restarted.collectOnce();
+
+    const lifecycle = (await harness.deliveredLifecycle()).map(({ data }) => `${data.at} ${data.action} ${data.resourceKind}`);
+    expect(lifecycle).toEqual([`${new Date(at(0)).toISOString()} started volume`, `${new Date(at(0, 20)).toISOString()} stopped volume`]);
+    // Hour 0 is owed though the placement is gone: 6 GiB for 20 minutes, and no compute. Nothing after it.
+    const collected = byWindow(await harness.deliveredEvents());
+    expect(Object.fromEntries(collected)).toEqual({
+      [`0|compute.instance.hours|${projectId}`]: '0',
+      [`0|compute.vcpu.hours|${projectId}`]: '0',
+      [`0|compute.ram.gib-hours|${projectId}`]: '0',
+      [`0|storage.hdd.provisioned.gib-hours|${volume}`]: '2',
+    });
+    const after = await harness.client.get<AgencyTenant & KubeObject>(TENANTS, undefined, 'polisen');
+    expect(new Set(after.status?.metering?.watermarks.map((mark) => mark.collectedThrough))).toEqual(new Set([new Date(at(1)).toISOString().replace('.000Z', 'Z')]));
+  });
+
   test('a restart between emit and the watermark write re-emits identical ids; the consumer drops the duplicates', async () => {
     const projectId = await harness.createTenant('bolagsverket');
     const image = harness.openstack.facts().imageId as string;

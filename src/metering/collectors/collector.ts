@@ -75,6 +75,8 @@ interface PlacementRun {
   meters: string[];
   collectedThrough: Map<string, number>;
   failed: boolean;
+  /** For a removed placement: the start of its last hour (the one its closing sweep falls in). */
+  lastWindow?: number;
 }
 
 export interface CollectionSummary {
@@ -152,14 +154,15 @@ export class MeteringCollector {
     // The previous sweep of each placement, for lifecycle transitions; from the store after a restart.
     this.lastSweeps ??= await store.latest(this.clock.now() - retention, this.clock.now() + 1);
     let swept = 0;
-    await forEachBounded(await this.targets(), this.concurrency, async (target) => {
+    const targets = this.targets(await this.tenants());
+    await forEachBounded(targets, this.concurrency, async (target) => {
       const tenant = target.tenant.metadata.name;
       const { dataCenter, environment, projectId } = target.placement;
       try {
         const backends = await this.options.backends.forPartition(dataCenter, environment);
         const at = this.clock.now();
         const result = await sweepPlacement({ tenant, projectId, backends, floatingIps: this.options.floatingIps ?? true });
-        const sweep: Sweep = { tenant, dataCenter, environment, at, levels: result.levels };
+        const sweep: Sweep = { tenant, dataCenter, environment, at, levels: result.levels, projectId };
         await this.emitTransitions(sweep);
         await store.append([sweep]);
         for (const reason of result.skipped) this.logger.warn({ tenant, dataCenter, environment }, `not metered: ${reason}`);
@@ -171,9 +174,31 @@ export class MeteringCollector {
         this.logger.warn({ tenant, dataCenter, environment, err: errorText(error) }, 'sweep failed; the gap is not filled in');
       }
     });
+    await this.closeRemovedPlacements(store, targets);
     await store.prune(this.clock.now() - retention);
     stopTimer();
     return swept;
+  }
+
+  /**
+   * A placement gone from every tenant's status (a data center or environment removed, a tenant
+   * deleted) is swept no more: record an empty sweep for it, so that its resources stop, as
+   * lifecycle events and in the hour's integration, instead of appearing to run on.
+   */
+  private async closeRemovedPlacements(store: SampleStore, targets: readonly PlacementTarget[]): Promise<void> {
+    if (!this.lastSweeps) return;
+    const current = new Set(targets.map(({ tenant, placement }) => placementKey({ tenant: tenant.metadata.name, ...placement })));
+    for (const [key, last] of [...this.lastSweeps]) {
+      if (current.has(key) || last.levels.length === 0) continue;
+      const closing: Sweep = { ...last, at: this.clock.now(), levels: [] };
+      try {
+        await this.emitTransitions(closing);
+        await store.append([closing]);
+        this.logger.info({ tenant: last.tenant, dataCenter: last.dataCenter, environment: last.environment }, 'placement removed; its resources stop being metered');
+      } catch (error) {
+        this.logger.warn({ tenant: last.tenant, err: errorText(error) }, 'could not record the end of a removed placement; retried next sweep');
+      }
+    }
   }
 
   /**
@@ -199,19 +224,22 @@ export class MeteringCollector {
     const stopTimer = this.metrics.runDuration.startTimer({ kind: 'collect' });
     const summary: CollectionSummary = { windows: 0, events: 0, failures: 0 };
     const runs: PlacementRun[] = [];
-    for (const target of await this.targets()) {
+    const store = await this.sampleStore();
+    const tenants = await this.tenants();
+    for (const [target, lastWindow] of [...this.targets(tenants).map((entry) => [entry, undefined] as const), ...(await this.removedPlacements(store, tenants))]) {
       try {
-        runs.push(await this.placementRun(target));
+        runs.push({ ...(await this.placementRun(target)), ...(lastWindow !== undefined ? { lastWindow } : {}) });
       } catch (error) {
         this.collectFailed(target, error, summary);
       }
     }
-    const store = await this.sampleStore();
     const hours = new Map<number, Map<string, Sweep[]>>();
     const lastClosedStart = hourFloor(this.clock.now() - this.graceMs) - HOUR_MS;
     const first = Math.min(...runs.map((run) => Math.min(...run.collectedThrough.values())));
     for (let window = first; window <= lastClosedStart; window += HOUR_MS) {
-      const due = runs.filter((run) => !run.failed && [...run.collectedThrough.values()].some((through) => through <= window));
+      const due = runs.filter(
+        (run) => !run.failed && (run.lastWindow === undefined || window <= run.lastWindow) && [...run.collectedThrough.values()].some((through) => through <= window),
+      );
       if (due.length === 0) continue;
       const from = window - this.maxSampleAgeMs;
       for (const hour of hours.keys()) if (hour < hourFloor(from)) hours.delete(hour);
@@ -237,6 +265,7 @@ export class MeteringCollector {
     }
     const oldestByTenant = new Map<string, number>();
     for (const run of runs) {
+      if (run.lastWindow !== undefined) continue;
       const tenant = run.target.tenant.metadata.name;
       oldestByTenant.set(tenant, Math.min(oldestByTenant.get(tenant) ?? Number.POSITIVE_INFINITY, ...run.collectedThrough.values()));
     }
@@ -251,6 +280,27 @@ export class MeteringCollector {
     summary.failures += 1;
     this.metrics.failures.inc({ tenant, stage: 'collect' });
     this.logger.error({ tenant, dataCenter: target.placement.dataCenter, environment: target.placement.environment, err: errorText(error) }, 'collection failed; retried next run');
+  }
+
+  /**
+   * Placements no longer among their tenant's placements whose closing sweep (empty, written when
+   * the placement disappeared) is the latest in the store: their hours up to and including the one
+   * the closing sweep falls in are still owed. Their watermarks stay in the status, so that once
+   * collected they are not collected again.
+   */
+  private async removedPlacements(store: SampleStore, tenants: readonly TenantObject[]): Promise<Array<[PlacementTarget, number]>> {
+    const retention = this.options.sampleRetentionMs ?? 7 * 24 * HOUR_MS;
+    const latest = this.lastSweeps ?? (await store.latest(this.clock.now() - retention, this.clock.now() + 1));
+    const byName = new Map(tenants.map((tenant) => [tenant.metadata.name, tenant]));
+    const found: Array<[PlacementTarget, number]> = [];
+    for (const last of latest.values()) {
+      const tenant = byName.get(last.tenant);
+      if (!tenant || last.levels.length > 0 || !last.projectId) continue;
+      if ((tenant.status?.placements ?? []).some((placement) => placement.dataCenter === last.dataCenter && placement.environment === last.environment)) continue;
+      const placement = { dataCenter: last.dataCenter, environment: last.environment as Environment, projectId: last.projectId, ready: false };
+      found.push([{ tenant, placement }, hourFloor(last.at)]);
+    }
+    return found;
   }
 
   /** A placement's meters and, per meter, the start of the first hour not yet collected. */
@@ -344,10 +394,14 @@ export class MeteringCollector {
     return Math.max(Number.isNaN(created) ? bound : hourFloor(created), bound, notBefore);
   }
 
-  private async targets(): Promise<PlacementTarget[]> {
+  private async tenants(): Promise<TenantObject[]> {
     const tenants = (await this.options.client.list<TenantObject>(TENANTS)).items;
+    return tenants.sort((left, right) => left.metadata.name.localeCompare(right.metadata.name));
+  }
+
+  private targets(tenants: readonly TenantObject[]): PlacementTarget[] {
     const targets: PlacementTarget[] = [];
-    for (const tenant of tenants.sort((left, right) => left.metadata.name.localeCompare(right.metadata.name))) {
+    for (const tenant of tenants) {
       for (const placement of tenant.status?.placements ?? []) {
         if (placement.projectId) targets.push({ tenant, placement: { ...placement, projectId: placement.projectId } });
       }

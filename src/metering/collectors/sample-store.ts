@@ -19,6 +19,8 @@ export interface Sweep {
   environment: string;
   at: number;
   levels: SampledLevel[];
+  /** The Keystone project swept, so that a placement's last hours can be collected after it is removed. */
+  projectId?: string;
 }
 
 /** `tenant/dataCenter/environment`: one placement. */
