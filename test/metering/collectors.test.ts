@@ -60,6 +60,7 @@ describe('metering collectors against the simulators', () => {
     const imageName = 'apps.data';
     const imageResource = `${HDD_POOL}/agency-skatteverket/${imageName}`;
     let serverA = '';
+    let serverB = '';
     let hddVolume = '';
     let flashVolume = '';
     let floatingIp = '';
@@ -84,7 +85,7 @@ describe('metering collectors against the simulators', () => {
       // Cinder keeps the old size while `extending` (one minute), so the 08:00 sweep still sees 10.
       [at(8), () => project.blockStorage.extendVolume(hddVolume, 20)],
       // m1.tiny (1 vCPU, 0.5 GiB): running from 10:21.
-      [at(10, 20), async () => void (await project.compute.createServer({ name: 'b', flavorRef: '1', imageRef: image, networks: 'none' }))],
+      [at(10, 20), async () => void (serverB = await project.compute.createServer({ name: 'b', flavorRef: '1', imageRef: image, networks: 'none' }))],
       [at(12), async () => void (flashVolume = (await project.blockStorage.createVolume({ name: 'flash', size: 5, volume_type: 'fast' })).id)],
       // Billing stops when deletion is asked for (the volume is `deleting` at the 18:00 sweep).
       [at(18), () => project.blockStorage.deleteVolume(flashVolume)],
@@ -119,11 +120,15 @@ describe('metering collectors against the simulators', () => {
     expect(collected.get(`8|storage.hdd.provisioned.gib-hours|${hddVolume}`)).toBe('18.333333333');
     // Lifecycle: each billable resource starts at the first sweep that sees it and stops at the first that does not.
     const lifecycle = (await harness.deliveredLifecycle()).map(({ data }) => `${data.at} ${data.action} ${data.resourceKind} ${data.resource}`);
+    // Servers start at the first sweep after Nova launched them (A builds 00:00-00:01, B 10:20-10:21).
     expect(lifecycle).toEqual([
+      `${new Date(at(0, 10)).toISOString()} started server ${serverA}`,
       `${new Date(at(1)).toISOString()} started rbd-image ${imageResource}`,
       `${new Date(at(2)).toISOString()} started volume ${hddVolume}`,
       `${new Date(at(4)).toISOString()} started floatingip ${floatingIp}`,
+      `${new Date(at(5, 30)).toISOString()} stopped server ${serverA}`,
       `${new Date(at(6, 20)).toISOString()} stopped floatingip ${floatingIp}`,
+      `${new Date(at(10, 30)).toISOString()} started server ${serverB}`,
       `${new Date(at(12)).toISOString()} started volume ${flashVolume}`,
       `${new Date(at(18)).toISOString()} stopped volume ${flashVolume}`,
     ]);

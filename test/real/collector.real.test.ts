@@ -174,6 +174,15 @@ describe('metering collector against real OpenStack and Ceph', () => {
     const total = (meter: string, resource: string) =>
       sumDecimals(events.filter(({ data }) => data.meter === meter && data.resource === resource).map(({ data }) => new Exact(data.quantity)));
 
+    // The sweep saw every billable resource start, the real server included.
+    const started = (events as unknown as Array<{ type: string; data: { action?: string; resourceKind?: string; resource?: string } }>)
+      .filter((event) => event.type === 'io.statsmoln.lifecycle.v1' && event.data.action === 'started')
+      .map((event) => `${event.data.resourceKind} ${event.data.resource}`)
+      .sort();
+    expect(started).toEqual(
+      [`server ${serverId}`, `volume ${volume.id}`, `floatingip ${floatingIp.id}`, `rbd-image ${pool}/${namespace}/apps.data`].sort(),
+    );
+
     // Compute: exactly the server's run (nova's launch and end times), and nova's own float totals agree.
     const usage = await admin.compute.getTenantUsage(project.id, new Date(firstHour), new Date(lastHour + HOUR_MS));
     const [server] = usage.server_usages;

@@ -162,7 +162,7 @@ export class MeteringCollector {
         const backends = await this.options.backends.forPartition(dataCenter, environment);
         const at = this.clock.now();
         const result = await sweepPlacement({ tenant, projectId, backends, floatingIps: this.options.floatingIps ?? true });
-        const sweep: Sweep = { tenant, dataCenter, environment, at, levels: result.levels, projectId };
+        const sweep: Sweep = { tenant, dataCenter, environment, at, levels: result.levels, projectId, servers: result.servers };
         await this.emitTransitions(sweep);
         await store.append([sweep]);
         for (const reason of result.skipped) this.logger.warn({ tenant, dataCenter, environment }, `not metered: ${reason}`);
@@ -189,8 +189,8 @@ export class MeteringCollector {
     if (!this.lastSweeps) return;
     const current = new Set(targets.map(({ tenant, placement }) => placementKey({ tenant: tenant.metadata.name, ...placement })));
     for (const [key, last] of [...this.lastSweeps]) {
-      if (current.has(key) || last.levels.length === 0) continue;
-      const closing: Sweep = { ...last, at: this.clock.now(), levels: [] };
+      if (current.has(key) || (last.levels.length === 0 && (last.servers ?? []).length === 0)) continue;
+      const closing: Sweep = { ...last, at: this.clock.now(), levels: [], servers: [] };
       try {
         await this.emitTransitions(closing);
         await store.append([closing]);
@@ -295,7 +295,7 @@ export class MeteringCollector {
     const found: Array<[PlacementTarget, number]> = [];
     for (const last of latest.values()) {
       const tenant = byName.get(last.tenant);
-      if (!tenant || last.levels.length > 0 || !last.projectId) continue;
+      if (!tenant || last.levels.length > 0 || (last.servers ?? []).length > 0 || !last.projectId) continue;
       if ((tenant.status?.placements ?? []).some((placement) => placement.dataCenter === last.dataCenter && placement.environment === last.environment)) continue;
       const placement = { dataCenter: last.dataCenter, environment: last.environment as Environment, projectId: last.projectId, ready: false };
       found.push([{ tenant, placement }, hourFloor(last.at)]);

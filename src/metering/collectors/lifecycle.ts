@@ -5,9 +5,10 @@ import type { Sweep } from './sample-store.js';
 const FLOATING_IP_METER: string = NETWORK_METERS[0];
 const PROVISIONED = /^storage\.[a-z0-9-]+\.provisioned\.gib-hours$/;
 
-/** The billable resources of a sweep by id, with their kind: `volume` (Cinder), `rbd-image`, `floatingip`. */
+/** The billable resources of a sweep by id, with their kind: `server`, `volume` (Cinder), `rbd-image`, `floatingip`. */
 function billableResources(sweep: Sweep): Map<string, string> {
   const resources = new Map<string, string>();
+  for (const server of sweep.servers ?? []) resources.set(server, 'server');
   for (const level of sweep.levels) {
     if (level.meter === FLOATING_IP_METER) resources.set(level.resource, 'floatingip');
     else if (PROVISIONED.test(level.meter)) resources.set(level.resource, level.resource.includes('/') ? 'rbd-image' : 'volume');

@@ -21,6 +21,8 @@ export interface Sweep {
   levels: SampledLevel[];
   /** The Keystone project swept, so that a placement's last hours can be collected after it is removed. */
   projectId?: string;
+  /** Ids of the project's launched Nova servers (for lifecycle events; compute is billed from Nova's usage report). */
+  servers?: string[];
 }
 
 /** `tenant/dataCenter/environment`: one placement. */

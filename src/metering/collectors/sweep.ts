@@ -17,6 +17,8 @@ export interface SweepTarget {
 
 export interface SweepResult {
   levels: SampledLevel[];
+  /** Launched Nova servers of the project, sorted. */
+  servers: string[];
   /** Things that could not be metered, for the log (volume of an unknown type, image without usage). */
   skipped: string[];
 }
@@ -44,7 +46,8 @@ function gib(bytes: number): string {
 /**
  * One complete look at a placement's billable levels: Cinder volume sizes (GiB, provisioned),
  * RBD image sizes (provisioned) and bytes stored (used), as exact GiB, in the agency's namespace of each
- * tier's pool, and floating IPs (1 each). Resource keys: volume id, `pool/namespace/image`, IP id.
+ * tier's pool, floating IPs (1 each), and the launched servers (for lifecycle events only). Resource
+ * keys: volume id, `pool/namespace/image`, IP id.
  * Throws when any part fails: a partial sweep would read as resources having gone away.
  */
 export async function sweepPlacement(target: SweepTarget): Promise<SweepResult> {
@@ -86,5 +89,10 @@ export async function sweepPlacement(target: SweepTarget): Promise<SweepResult> 
       levels.push({ meter: FLOATING_IP_METER, resource: ip.id, value: '1' });
     }
   }
-  return { levels, skipped };
+  // Nova bills a server from its launch; one still building has not started.
+  const servers = (await openstack.compute.listServers({ projectId: target.projectId }))
+    .filter((server) => server['OS-SRV-USG:launched_at'] !== null)
+    .map((server) => server.id)
+    .sort();
+  return { levels, servers, skipped };
 }
