@@ -176,6 +176,11 @@ export function registerNeutronContract(ctx: ContractContext): void {
       await net.updateQuota(project.id, { floatingip: 1 });
       ctx.cleanup(() => net.deleteQuota(project.id));
 
+      const internal = await net.createNetwork({ name: ctx.name('net'), project_id: project.id });
+      ctx.cleanup(() => net.deleteNetwork(internal.id));
+      const notExternal = await expectBackendError(net.createFloatingIp({ floating_network_id: internal.id, project_id: project.id }), 'BadRequest');
+      expect(notExternal.serviceMessage).toContain('is not a valid external network');
+
       const fip = await net.createFloatingIp({ floating_network_id: external.id, project_id: project.id });
       ctx.cleanup(() => net.deleteFloatingIp(fip.id).catch(() => undefined));
       expect(fip).toMatchObject({ project_id: project.id, floating_network_id: external.id, port_id: null, fixed_ip_address: null, router_id: null, status: 'DOWN' });
@@ -191,10 +196,8 @@ export function registerNeutronContract(ctx: ContractContext): void {
       const over = await expectBackendError(net.createFloatingIp({ floating_network_id: external.id, project_id: project.id }), 'OverQuota');
       expect(over.status).toBe(409);
       expect(over.serviceMessage).toContain('floatingip');
-      const internal = await net.createNetwork({ name: ctx.name('net'), project_id: project.id });
-      ctx.cleanup(() => net.deleteNetwork(internal.id));
-      const notExternal = await expectBackendError(net.createFloatingIp({ floating_network_id: internal.id, project_id: project.id }), 'BadRequest');
-      expect(notExternal.serviceMessage).toContain('is not a valid external network');
+      // The quota is checked before the network: at the limit, even a bad network is OverQuota.
+      await expectBackendError(net.createFloatingIp({ floating_network_id: internal.id, project_id: project.id }), 'OverQuota');
 
       await net.deleteFloatingIp(fip.id);
       expect(await net.listFloatingIps({ projectId: project.id })).toEqual([]);

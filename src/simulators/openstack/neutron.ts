@@ -628,11 +628,12 @@ export class NeutronSim implements RegionalService {
       if (typeof networkId !== 'string' || networkId === '') {
         throw fail(Q, 400, "Invalid input for floating_network_id. Reason: '' is not a valid UUID.", 'HTTPBadRequest');
       }
+      // Neutron reserves quota in the API layer, before the plugin looks at the network.
+      const projectId = this.targetProject(auth, body);
+      this.checkQuota(projectId, 'floatingip');
       const net = this.networks.get(networkId);
       if (!net || !this.visible(auth, net, net.shared || net.external)) throw fail(Q, 404, `Network ${networkId} could not be found.`, 'NetworkNotFound');
       if (!net.external) throw fail(Q, 400, `Bad floatingip request: Network ${networkId} is not a valid external network.`, 'BadRequest');
-      const projectId = this.targetProject(auth, body);
-      this.checkQuota(projectId, 'floatingip');
       const subnets = [...this.subnets.values()].filter((x) => x.networkId === net.id && x.cidr.version === 4);
       let fixedIp: { subnetId: string; ip: bigint } | undefined;
       for (const subnet of subnets) {
