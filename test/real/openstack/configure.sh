@@ -132,6 +132,9 @@ state_path = $STATE/cinder
 api_paste_config = $E/cinder/api-paste.ini
 enabled_backends = fake
 report_interval = 5
+# The scheduler learns the backend's capabilities from cinder-volume's periodic report (60 s by
+# default); until the first one arrives every create fails with "No valid backend was found".
+periodic_interval = 5
 osapi_volume_workers = 1
 [database]
 connection = $(db_url cinder)

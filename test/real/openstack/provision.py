@@ -188,6 +188,11 @@ def provision():
                      "enable_dhcp": False},
                     "&network_id=%s" % net["id"])
 
+    # cinder-volume's heartbeat is not enough: creates fail with "No valid backend" until the
+    # scheduler has the backend's capabilities (the volume service's periodic report).
+    wait("cinder-scheduler to know the fake backend",
+         lambda: cinder.get("/scheduler-stats/get_pools")["pools"], timeout=120)
+
     write_outputs(image["id"], net["id"], subnet["id"], types)
     print("provision: done in %.1f s" % (time.time() - started))
 
