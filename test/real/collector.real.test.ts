@@ -158,6 +158,12 @@ describe('metering collector against real OpenStack and Ceph', () => {
       registry: new Registry(),
     });
 
+    // The dashboard caches image listings of a pool for up to 30 s (docs/ceph.md), and a sweep
+    // lists: wait until the listing shows the image, as the next minute's sweep would.
+    for (let attempt = 0; attempt < 80; attempt++) {
+      if ((await dashboard.listAllImages(pool, namespace)).some((image) => image.name === imageSpec.name)) break;
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
     clock.set(Date.now());
     const sweptAt = clock.now();
     expect(await collector.sampleOnce()).toBe(1);
