@@ -6,6 +6,7 @@
  * replica leads. Losing the lease aborts every controller at once and ends the manager with
  * reason 'leadership-lost' (the process should exit and restart, as controller-runtime does).
  */
+import { setMaxListeners } from 'node:events';
 import { hostname } from 'node:os';
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Clock } from './clock.js';
@@ -272,6 +273,9 @@ export class Manager {
 
   private startControllers(leaderSignal?: AbortSignal): void {
     const scope = new AbortController();
+    // Every controller, its informers' sync waits, its workers and the leader runnables listen on
+    // this one signal: more than Node's default of 10 is expected, not a leak.
+    setMaxListeners(0, scope.signal);
     this.controllerScope = scope;
     leaderSignal?.addEventListener('abort', () => scope.abort(), { once: true });
     for (const controller of this.controllers) {
