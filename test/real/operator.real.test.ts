@@ -12,6 +12,7 @@ import { mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
+import { base64, eventually, need, readServiceEnv } from './support/env.js';
 import { startApiServer, type ApiServer } from '../../src/apiserver/index.js';
 import {
   agencyTenantDefinition,
@@ -30,7 +31,6 @@ import { KubeClient, kubeConfigForServer, type Condition, type KubeObject, type 
 
 jest.setTimeout(900_000);
 
-const stateDir = process.env['STATSMOLN_REAL_DIR'] ?? '/tmp/statsmoln-real';
 const OPERATOR_NAMESPACE = 'statsmoln-system';
 const NAMESPACES: ResourceType = { group: '', version: 'v1', resource: 'namespaces', kind: 'Namespace', namespaced: false };
 const SECRETS: ResourceType = { group: '', version: 'v1', resource: 'secrets', kind: 'Secret', namespaced: true };
@@ -39,34 +39,8 @@ const DATACENTERS = resourceTypeOf(dataCenterDefinition);
 const QUOTAS = resourceTypeOf(computeQuotaDefinition);
 const VOLUMES = resourceTypeOf(storageVolumeDefinition);
 
-function readEnv(service: string): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const line of readFileSync(join(stateDir, service, 'env'), 'utf8').split('\n')) {
-    const eq = line.indexOf('=');
-    if (eq > 0) env[line.slice(0, eq)] = line.slice(eq + 1);
-  }
-  return env;
-}
-function need(env: Record<string, string>, name: string): string {
-  const value = env[name];
-  if (!value) throw new Error(`${name} missing from ${stateDir}`);
-  return value;
-}
-const base64 = (text: string) => Buffer.from(text).toString('base64');
-
-async function eventually<T>(read: () => Promise<T>, accept: (value: T) => boolean, what: string, timeoutMs = 240_000, intervalMs = 250): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: T | undefined;
-  while (Date.now() < deadline) {
-    last = await read();
-    if (accept(last)) return last;
-    await new Promise((resolve) => setTimeout(resolve, intervalMs));
-  }
-  throw new Error(`timed out waiting for ${what}; last: ${JSON.stringify(last)}`);
-}
-
-const os = readEnv('openstack');
-const ceph = readEnv('ceph');
+const os = readServiceEnv('openstack');
+const ceph = readServiceEnv('ceph');
 const cloudName = need(os, 'OS_CLOUD');
 const cloudsYaml = readFileSync(need(os, 'OS_CLIENT_CONFIG_FILE'), 'utf8');
 const pool = ceph['CEPH_RBD_POOL'] ?? 'rbd';

@@ -4,9 +4,9 @@
  * Endpoints and credentials come from $STATSMOLN_REAL_DIR/{openstack,ceph}/env (test/real/run.sh).
  */
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { parse } from 'yaml';
 import { Registry } from 'prom-client';
+import { base64, eventually, need, readServiceEnv } from './support/env.js';
 import { startApiServer, type ApiServer } from '../../src/apiserver/index.js';
 import { agencyTenantDefinition, computeQuotaDefinition, dataCenterDefinition, priceListDefinition, slaDefinition, storageVolumeDefinition, type AgencyTenant } from '../../src/api/v1alpha1/index.js';
 import { CephDashboardClient } from '../../src/backends/ceph/index.js';
@@ -15,44 +15,14 @@ import { createAgencyTenantActuator } from '../../src/controllers/agencytenant/i
 import { BackendRegistry, ControllerMetrics, resourceReconciler, resourceTypeOf } from '../../src/controllers/framework/index.js';
 import { KubeClient, Manager, RuntimeMetrics, kubeConfigForServer, type Condition, type KubeObject, type ResourceType } from '../../src/runtime/index.js';
 
-const stateDir = process.env['STATSMOLN_REAL_DIR'] ?? '/tmp/statsmoln-real';
 const OPERATOR_NAMESPACE = 'statsmoln-system';
 const NAMESPACES: ResourceType = { group: '', version: 'v1', resource: 'namespaces', kind: 'Namespace', namespaced: false };
 const SECRETS: ResourceType = { group: '', version: 'v1', resource: 'secrets', kind: 'Secret', namespaced: true };
 const TENANTS = resourceTypeOf(agencyTenantDefinition);
 const DATACENTERS = resourceTypeOf(dataCenterDefinition);
 
-function readEnv(service: string): Record<string, string> {
-  const path = join(stateDir, service, 'env');
-  const env: Record<string, string> = {};
-  for (const line of readFileSync(path, 'utf8').split('\n')) {
-    const eq = line.indexOf('=');
-    if (eq > 0) env[line.slice(0, eq)] = line.slice(eq + 1);
-  }
-  return env;
-}
-
-function need(env: Record<string, string>, name: string): string {
-  const value = env[name];
-  if (!value) throw new Error(`${name} missing from ${stateDir}`);
-  return value;
-}
-
-const base64 = (text: string) => Buffer.from(text).toString('base64');
-
-async function eventually<T>(read: () => Promise<T>, accept: (value: T) => boolean, what: string, timeoutMs = 180_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: T | undefined;
-  while (Date.now() < deadline) {
-    last = await read();
-    if (accept(last)) return last;
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-  throw new Error(`timed out waiting for ${what}; last: ${JSON.stringify(last)}`);
-}
-
-const os = readEnv('openstack');
-const ceph = readEnv('ceph');
+const os = readServiceEnv('openstack');
+const ceph = readServiceEnv('ceph');
 const cloudName = need(os, 'OS_CLOUD');
 const cloudsYaml = readFileSync(need(os, 'OS_CLIENT_CONFIG_FILE'), 'utf8');
 const pool = ceph['CEPH_RBD_POOL'] ?? 'rbd';
