@@ -1,4 +1,14 @@
+import type { Network } from '../../src/backends/openstack/neutron.js';
 import { expectBackendError, type ContractContext } from './openstack.js';
+
+/** The target's external network (from its facts). */
+async function externalNetwork(ctx: ContractContext): Promise<Network> {
+  const { facts } = ctx.target();
+  if (!facts.externalNetworkName) throw new Error('target facts need externalNetworkName');
+  const [external] = await ctx.admin().network.listNetworks({ name: facts.externalNetworkName, external: true });
+  if (!external) throw new Error(`external network ${facts.externalNetworkName} not found`);
+  return external;
+}
 
 export function registerNeutronContract(ctx: ContractContext): void {
   describe('neutron', () => {
@@ -77,12 +87,9 @@ export function registerNeutronContract(ctx: ContractContext): void {
     });
 
     test('a router with an external gateway and interfaces; in-use deletes are Conflict', async () => {
-      const { facts } = ctx.target();
-      if (!facts.externalNetworkName) throw new Error('target facts need externalNetworkName');
       const { project } = await ctx.project();
       const net = ctx.admin().network;
-      const [external] = await net.listNetworks({ name: facts.externalNetworkName, external: true });
-      if (!external) throw new Error(`external network ${facts.externalNetworkName} not found`);
+      const external = await externalNetwork(ctx);
       const n = await net.createNetwork({ name: ctx.name('net'), project_id: project.id });
       ctx.cleanup(() => net.deleteNetwork(n.id));
       const subnet = await net.createSubnet({ network_id: n.id, cidr: '10.30.0.0/24', ip_version: 4, project_id: project.id });
@@ -167,12 +174,9 @@ export function registerNeutronContract(ctx: ContractContext): void {
     });
 
     test('floating IPs: allocated from the external network to a project, listed, counted in the quota, released', async () => {
-      const { facts } = ctx.target();
-      if (!facts.externalNetworkName) throw new Error('target facts need externalNetworkName');
       const { project } = await ctx.project();
       const net = ctx.admin().network;
-      const [external] = await net.listNetworks({ name: facts.externalNetworkName, external: true });
-      if (!external) throw new Error(`external network ${facts.externalNetworkName} not found`);
+      const external = await externalNetwork(ctx);
       await net.updateQuota(project.id, { floatingip: 1 });
       ctx.cleanup(() => net.deleteQuota(project.id));
 
