@@ -67,7 +67,7 @@ export interface LocalMode {
 }
 
 /** Kubernetes kinds first, then DataCenters and PriceLists, then tenants, then what lives in their namespaces. */
-const APPLY_ORDER = ['Namespace', 'PriceList', 'DataCenter', 'AgencyTenant', 'ComputeQuota', 'StorageVolume', 'SLA'];
+export const APPLY_ORDER = ['Namespace', 'PriceList', 'DataCenter', 'AgencyTenant', 'ComputeQuota', 'StorageVolume', 'SLA'];
 
 function readyCondition(object: KubeObject): Condition | undefined {
   return ((object.status as { conditions?: Condition[] } | undefined)?.conditions ?? []).find((condition) => condition.type === 'Ready');
