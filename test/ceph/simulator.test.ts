@@ -72,6 +72,28 @@ describe('fault injection', () => {
   });
 });
 
+describe('request counters', () => {
+  it('count every answer by API, method, route pattern and status, injected faults included', async () => {
+    const sim = await startCephSimulator({ rbdPools: ['rbd'] });
+    try {
+      sim.rgwFaults.add({ path: '/admin/bucket', status: 503, times: 1 });
+      await fetch(`${sim.dashboardUrl}/api/block/image/rbd%2Fns%2Fone`, { headers: { accept: V1 } });
+      await fetch(`${sim.dashboardUrl}/api/block/image/rbd%2Fns%2Ftwo`, { headers: { accept: V1 } });
+      await fetch(`${sim.dashboardUrl}/api/block/pool/rbd/namespace/ns`, { method: 'DELETE', headers: { accept: V1 } });
+      await fetch(`${sim.rgwUrl}/admin/bucket?format=json`);
+      expect(sim.requestCounts()).toEqual({
+        'dashboard GET /api/block/image/{image_spec} 401': 2,
+        'dashboard DELETE /api/block/pool/{pool_name}/namespace/{namespace} 401': 1,
+        'rgw GET /admin/bucket 503': 1,
+      });
+      sim.resetCounters();
+      expect(sim.requestCounts()).toEqual({});
+    } finally {
+      await sim.close();
+    }
+  });
+});
+
 describe('simulated dashboard wire format', () => {
   let sim: CephSimulator | undefined;
   afterEach(async () => {

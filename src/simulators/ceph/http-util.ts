@@ -59,11 +59,35 @@ function send(response: ServerResponse, result: SimResponse, defaultContentType:
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** Request counts by `<api> <METHOD> <route pattern> <status>`, for benchmarks (as the OpenStack simulator's). */
+export class RequestCounter {
+  private readonly counts = new Map<string, number>();
+
+  constructor(
+    private readonly api: string,
+    /** The route pattern of a path, so that counts group by endpoint, not by object. */
+    private readonly route: (path: string) => string = (path) => path,
+  ) {}
+
+  count(method: string, path: string, status: number | 'reset' | 'hang'): void {
+    const key = `${this.api} ${method} ${this.route(path)} ${status}`;
+    this.counts.set(key, (this.counts.get(key) ?? 0) + 1);
+  }
+
+  snapshot(): Record<string, number> {
+    return Object.fromEntries(this.counts);
+  }
+
+  reset(): void {
+    this.counts.clear();
+  }
+}
+
 /** An HTTP server on 127.0.0.1 that runs faults and latency first, then the handler. */
 export async function listen(
   handler: SimHandler,
   faults: FaultInjector,
-  options: { port?: number; contentType?: string; errorBody?: (status: number) => unknown } = {},
+  options: { port?: number; contentType?: string; errorBody?: (status: number) => unknown; counter?: RequestCounter } = {},
 ): Promise<{ server: Server; url: string }> {
   const contentType = options.contentType ?? 'application/json';
   const server = createServer((request, response) => {
@@ -75,6 +99,7 @@ export async function listen(
       const fault = faults.match(method, url.pathname);
       if (delay > 0 || fault?.delayMs) await sleep(delay + (fault?.delayMs ?? 0));
       if (fault) {
+        options.counter?.count(method, url.pathname, fault.status);
         if (fault.status === 'reset') {
           request.socket.destroy();
           return;
@@ -86,11 +111,14 @@ export async function listen(
       const rawQuery = (request.url ?? '').includes('?') ? (request.url ?? '').slice((request.url ?? '').indexOf('?') + 1) : '';
       try {
         const result = await handler({ method, path: url.pathname, query: url.searchParams, rawQuery, headers: request.headers, body });
+        options.counter?.count(method, url.pathname, result.status);
         send(response, result, contentType);
       } catch (error) {
         if (error instanceof SimHttpError) {
+          options.counter?.count(method, url.pathname, error.status);
           send(response, { status: error.status, body: error.body, headers: error.headers }, contentType);
         } else {
+          options.counter?.count(method, url.pathname, 500);
           send(response, { status: 500, body: options.errorBody?.(500) ?? { detail: String(error) } }, contentType);
         }
       }

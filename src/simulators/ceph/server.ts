@@ -1,7 +1,7 @@
 import { SimCluster } from './cluster.js';
 import { DashboardApi, cherrypyErrorBody } from './dashboard-api.js';
 import { FaultInjector } from './faults.js';
-import { closeServer, listen } from './http-util.js';
+import { closeServer, listen, RequestCounter } from './http-util.js';
 import { RgwApi } from './rgw-api.js';
 
 /**
@@ -52,7 +52,23 @@ export interface CephSimulator {
   writeImage(image: RbdImageAddress, offset: number, length: number): void;
   /** What `rbd du` reports as used_size for the image. */
   rbdDuUsedBytes(image: RbdImageAddress): number;
+  /** Request counts by `<dashboard|rgw> <METHOD> <route pattern> <status>`, for benchmarks. */
+  requestCounts(): Record<string, number>;
+  resetCounters(): void;
   close(): Promise<void>;
+}
+
+/** The dashboard route of a path: object names in it replaced by the parameter names of Ceph's OpenAPI document. */
+export function dashboardRoute(path: string): string {
+  const segments = path.split('/').filter((segment) => segment !== '');
+  const [api, resource, second, third, fourth, fifth] = segments;
+  if (api !== 'api') return path;
+  if (resource === 'pool' && second !== undefined) return ['/api/pool/{pool_name}', ...segments.slice(3)].join('/');
+  if (resource === 'block' && second === 'image' && third !== undefined) return ['/api/block/image/{image_spec}', ...segments.slice(4)].join('/');
+  if (resource === 'block' && second === 'pool' && third !== undefined) {
+    return ['/api/block/pool/{pool_name}', ...(fourth === undefined ? [] : [fourth]), ...(fifth === undefined ? [] : ['{namespace}'])].join('/');
+  }
+  return path;
 }
 
 export const SIMULATED_CEPH_VERSION = 'ceph version 16.2.15 (618f440892089921c3e944a991122ddc44e60516) pacific (stable)';
@@ -84,11 +100,15 @@ export async function startCephSimulator(options: CephSimulatorOptions = {}): Pr
 
   const dashboardFaults = new FaultInjector(options.seed ?? 1);
   const rgwFaults = new FaultInjector((options.seed ?? 1) + 1);
+  const dashboardCounter = new RequestCounter('dashboard', dashboardRoute);
+  const rgwCounter = new RequestCounter('rgw');
   const dashboardServer = await listen((request) => dashboard.handle(request), dashboardFaults, {
+    counter: dashboardCounter,
     ...(options.dashboardPort === undefined ? {} : { port: options.dashboardPort }),
     errorBody: (status) => cherrypyErrorBody(status, 'injected fault'),
   });
   const rgwServer = await listen((request) => rgw.handle(request), rgwFaults, {
+    counter: rgwCounter,
     ...(options.rgwPort === undefined ? {} : { port: options.rgwPort }),
     errorBody: (status) => ({ Code: status === 503 ? 'ServiceUnavailable' : 'InternalError', RequestId: 'tx-injected', HostId: 'sim' }),
   });
@@ -110,6 +130,13 @@ export async function startCephSimulator(options: CephSimulatorOptions = {}): Pr
     },
     rbdDuUsedBytes(image) {
       return cluster.usedBytes(cluster.openImage(image.pool, image.namespace ?? '', image.name));
+    },
+    requestCounts() {
+      return { ...dashboardCounter.snapshot(), ...rgwCounter.snapshot() };
+    },
+    resetCounters() {
+      dashboardCounter.reset();
+      rgwCounter.reset();
     },
     async close() {
       await Promise.all([closeServer(dashboardServer.server), closeServer(rgwServer.server)]);
