@@ -59,7 +59,10 @@ export abstract class ServiceClient {
 /** Polls `read` until `done` holds, the value is gone (undefined) when `untilGone`, or timeout. */
 export interface WaitOptions {
   timeoutMs?: number;
+  /** The longest pause between two reads (1 s by default). */
   intervalMs?: number;
+  /** The first pause (25 ms by default); each next one doubles, up to `intervalMs`. */
+  initialIntervalMs?: number;
   sleep?: (ms: number) => Promise<void>;
   now?: () => number;
 }
@@ -81,11 +84,15 @@ export async function waitFor<T>(
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
   const now = options.now ?? Date.now;
   const deadline = now() + (options.timeoutMs ?? 120_000);
-  const interval = options.intervalMs ?? 1000;
+  const longest = options.intervalMs ?? 1000;
+  // Most transitions finish within a second: polling soon and then less often frees the caller
+  // (a reconcile worker) early without reading a slow backend more than about once a second.
+  let pause = Math.min(options.initialIntervalMs ?? 25, longest);
   for (;;) {
     const value = await read();
     if (done(value)) return value;
     if (now() >= deadline) throw new WaitTimeoutError(what, describe(value));
-    await sleep(interval);
+    await sleep(pause);
+    pause = Math.min(pause * 2, longest);
   }
 }
