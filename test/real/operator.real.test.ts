@@ -206,8 +206,9 @@ describe('the operator process against real OpenStack and Ceph', () => {
     const production = converged.status!.placements!.find((entry) => entry.environment === 'production')!;
     const volumes = await admin.blockStorage.listVolumes({ projectId: production.projectId!, name: `${namespace}/data` });
     expect(volumes.map((volume) => volume.id)).toEqual([data.status?.backendId]);
-    const images = await dashboard.listAllImages(pool, namespace);
-    expect(images.map((image) => `${image.pool}/${image.namespace}/${image.name}`)).toEqual([raw.status?.backendId]);
+    // getImage by name is current; the listing can lag 30 s behind (the dashboard's name cache), so it is checked below.
+    const rawImage = await dashboard.getImage({ pool, namespace, name: `${namespace}.raw` }, { omitUsage: true });
+    expect(`${rawImage.pool}/${rawImage.namespace}/${rawImage.name}`).toBe(raw.status?.backendId);
 
     // Spec changes: more cores, a bigger volume, the test environment removed.
     await client.patch(QUOTAS, namespace, 'production', { spec: { cores: 6 } }, 'merge');
@@ -229,6 +230,13 @@ describe('the operator process against real OpenStack and Ceph', () => {
     expect(await admin.network.listNetworks({ name: `${tenant}-test` })).toEqual([]);
     expect(await admin.network.listRouters({ name: `${tenant}-test` })).toEqual([]);
     expect(testProject.projectId).toBeDefined();
+    const images = await eventually(
+      () => dashboard.listAllImages(pool, namespace),
+      (listed) => listed.length > 0,
+      'the rbd image in the dashboard listing (its name cache lives 30 s)',
+      45_000,
+    );
+    expect(images.map((image) => `${image.pool}/${image.namespace}/${image.name}`)).toEqual([raw.status?.backendId]);
 
     // Delete everything: the volumes and quota first (as a GitOps prune does), then the tenant.
     for (const name of ['data', 'raw']) await client.delete(VOLUMES, namespace, name);
