@@ -258,8 +258,8 @@ export class ComputeClient extends ServiceClient {
   }
   private async getServerOrUndefined(id: string): Promise<Server | undefined> {
     try {
-      const s = await this.getServer(id);
-      return s.status === 'DELETED' ? undefined : s;
+      // Real Nova shows status DELETED for a moment before the server 404s: only the 404 is gone.
+      return await this.getServer(id);
     } catch (error) {
       if (error instanceof BackendError && error.kind === 'NotFound') return undefined;
       throw error;
