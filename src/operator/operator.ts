@@ -11,6 +11,7 @@ import { createLogger, Manager, silentLogger, RuntimeMetrics, type Clock, type K
 import { createOperatorInformers, type OperatorInformers } from './informers.js';
 import type { ActuatorDeps, ControllerRegistration } from './registration.js';
 import { startOperatorMetering, type OperatorMetering, type OperatorMeteringOptions } from './metering.js';
+import { SECRETS } from './manifests.js';
 
 export const DEFAULT_OPERATOR_NAMESPACE = 'statsmoln-system';
 export const DEFAULT_LEASE_NAME = 'statsmoln-operator';
@@ -92,6 +93,7 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
     client: manager.client,
     operatorNamespace,
     dataCenters: informers.dataCenters,
+    secrets: manager.informer(SECRETS, { namespace: operatorNamespace, resyncPeriodMs: 0 }),
     timeoutMs: options.backendTimeoutMs ?? 30_000,
     metricsRegistry: metrics.registry,
   });

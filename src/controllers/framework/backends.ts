@@ -21,6 +21,12 @@ export interface BackendRegistryOptions {
   /** Credentials are read from Secrets in this namespace only. */
   operatorNamespace: string;
   dataCenters: SharedInformer<KubeObject>;
+  /**
+   * An informer over the Secrets of the operator namespace, read first. Without one, every lookup
+   * is a GET: fine for one-shot commands, not for an operator that looks up credentials on every
+   * reconcile (two GETs per partition per reconcile).
+   */
+  secrets?: SharedInformer<KubeObject>;
   timeoutMs?: number;
   metricsRegistry?: Registry;
 }
@@ -118,6 +124,10 @@ export class BackendRegistry {
   }
 
   private async secret(name: string): Promise<SecretObject> {
+    const { secrets, operatorNamespace } = this.options;
+    // A miss in the cache is read from the server: the informer can lag behind a Secret just created.
+    const cached = secrets?.store.get(`${operatorNamespace}/${name}`) as SecretObject | undefined;
+    if (cached) return cached;
     try {
       return await this.options.client.get<SecretObject>(SECRETS, this.options.operatorNamespace, name);
     } catch (error) {
