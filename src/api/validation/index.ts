@@ -26,9 +26,14 @@ export function validateObject(object: Record<string, unknown>): { issues: Issue
   return { issues: [...schemaIssues, ...objectRules(valid)], valid };
 }
 
-/** Checks a set of manifests together; returns the issues of each object, by position. */
-export function validateObjects(objects: ReadonlyArray<Record<string, unknown>>): Issue[][] {
-  const results = objects.map((object) => validateObject(object));
+export type ObjectValidator = typeof validateObject;
+
+/**
+ * Checks a set of manifests together; returns the issues of each object, by position. `validateOne`
+ * checks each object alone (a caller may pass a memoised validateObject).
+ */
+export function validateObjects(objects: ReadonlyArray<Record<string, unknown>>, validateOne: ObjectValidator = validateObject): Issue[][] {
+  const results = objects.map((object) => validateOne(object));
   const presentNames = new Map<string, Set<string>>();
   const identities = new Map<string, number>();
   const perObject = results.map((result) => [...result.issues]);
