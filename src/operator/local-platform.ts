@@ -4,7 +4,7 @@
  */
 import type { DataCenter } from '../api/v1alpha1/index.js';
 import { OpenStackClients } from '../backends/openstack/index.js';
-import { OpenStackSimulator } from '../simulators/openstack/index.js';
+import { OpenStackSimulator, type SimulatorOptions } from '../simulators/openstack/index.js';
 import { startCephSimulator, type CephSimulator } from '../simulators/ceph/server.js';
 import type { KubeObject } from '../runtime/index.js';
 
@@ -26,7 +26,11 @@ const base64 = (text: string): string => Buffer.from(text).toString('base64');
  * them. Partitions that name different Ceph clusters get different simulators: an RBD namespace is
  * per agency, so two environments on one simulated cluster would see (and meter) each other's images.
  */
-export async function startSimulatedPlatform(dataCenterManifests: readonly KubeObject[], operatorNamespace: string): Promise<SimulatedPlatform> {
+export async function startSimulatedPlatform(
+  dataCenterManifests: readonly KubeObject[],
+  operatorNamespace: string,
+  openstackOptions: Pick<SimulatorOptions, 'externalCidr'> = {},
+): Promise<SimulatedPlatform> {
   const dataCenters = dataCenterManifests.map((object) => structuredClone(object) as unknown as DataCenter);
   const regions = dataCenters.map((dataCenter) => dataCenter.metadata.name);
   const poolsByCluster = new Map<string, Set<string>>();
@@ -38,7 +42,7 @@ export async function startSimulatedPlatform(dataCenterManifests: readonly KubeO
       poolsByCluster.set(partition.ceph.dashboardUrl, pools);
     }
   }
-  const openstack = new OpenStackSimulator({ regions: regions.length > 0 ? regions : ['RegionOne'] });
+  const openstack = new OpenStackSimulator({ ...openstackOptions, regions: regions.length > 0 ? regions : ['RegionOne'] });
   await openstack.start();
   const cephByUrl = new Map<string, CephSimulator>();
   const stop = async (): Promise<void> => {

@@ -173,4 +173,24 @@ describe('OpenStack simulator', () => {
       admin.close();
     }
   });
+
+  test('the external network takes its subnet from the externalCidr option; a full one refuses a router with the real 409', async () => {
+    const small = new OpenStackSimulator({ regions: ['r1'], externalCidr: '198.51.100.0/30' });
+    await small.start();
+    const admin = OpenStackClients.fromCloudsYaml(small.cloudsYaml('c', 'r1'), 'c', { registry: new Registry() });
+    try {
+      const [external] = await admin.network.listNetworks({ name: small.facts().externalNetworkName as string });
+      const gateway = { network_id: external!.id };
+      // A /30 has two usable addresses and the subnet's gateway holds .1: one router fits.
+      const first = await admin.network.createRouter({ name: 'first', external_gateway_info: gateway });
+      expect(first.external_gateway_info?.external_fixed_ips?.map((ip) => ip.ip_address)).toEqual(['198.51.100.2']);
+      await expect(admin.network.createRouter({ name: 'second', external_gateway_info: gateway })).rejects.toMatchObject({
+        kind: 'Conflict',
+        serviceMessage: expect.stringContaining('No more IP addresses available on network'),
+      });
+    } finally {
+      admin.close();
+      await small.stop();
+    }
+  });
 });

@@ -98,7 +98,10 @@ export class NeutronSim implements RegionalService {
     this.ctx = ctx;
     const admin = ctx.keystone.adminProjectId;
     const ext = this.addNetwork({ name: SIM_EXTERNAL_NETWORK, projectId: admin, external: true, shared: false });
-    this.addSubnet(ext, parseCidr('203.0.113.0/24') as Cidr, '203.0.113.0/24', { name: `${SIM_EXTERNAL_NETWORK}-v4`, projectId: admin, enableDhcp: false });
+    const externalCidr = ctx.options.externalCidr ?? '203.0.113.0/24';
+    const cidr = parseCidr(externalCidr);
+    if (!cidr) throw new Error(`simulator option externalCidr: "${externalCidr}" is not a CIDR`);
+    this.addSubnet(ext, cidr, externalCidr, { name: `${SIM_EXTERNAL_NETWORK}-v4`, projectId: admin, enableDhcp: false });
     this.routes();
   }
 

@@ -38,6 +38,11 @@ export interface SimulatorOptions {
   /** Time a volume spends in `creating`, `extending`, `deleting`; a server in `BUILD`. */
   transitionMs?: number;
   services?: RegionalServiceSpec[];
+  /**
+   * The IPv4 subnet of each region's external network (default 203.0.113.0/24). Every router
+   * gateway takes an address from it, so a /24 holds about 250 agencies' routers per region.
+   */
+  externalCidr?: string;
 }
 
 /**
