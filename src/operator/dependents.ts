@@ -38,10 +38,35 @@ export function dependentsOfDataCenter(dependents: SharedInformer<KubeObject>): 
   };
 }
 
-/** Wakes an agency's namespaced objects when its tenant changes (for example, gets its projects). */
-export function dependentsOfTenant(dependents: SharedInformer<KubeObject>): KeyMapper {
+/**
+ * What an agency's quotas and volumes read from their tenant: its spec (the cross-document rules),
+ * its backend ids per placement, readiness and deletion. Finalizer and progress writes that move
+ * none of these wake nobody: at 1,000 agencies they were most of the quota and volume reconciles.
+ */
+function tenantFingerprint(tenant: KubeObject): string {
+  const metadata = tenant.metadata ?? {};
+  const status = (tenant.status ?? {}) as { placements?: unknown; conditions?: Array<{ type?: string; status?: string }> };
+  const ready = status.conditions?.find((condition) => condition.type === 'Ready')?.status;
+  return JSON.stringify([metadata.generation, metadata.deletionTimestamp, metadata.labels, metadata.annotations, ready, status.placements]);
+}
+
+/**
+ * Wakes an agency's namespaced objects when what they read from its tenant changes (for example,
+ * it gets its projects), and when the tenant is gone from `tenants`' cache.
+ */
+export function dependentsOfTenant(dependents: SharedInformer<KubeObject>, tenants: SharedInformer<KubeObject>): KeyMapper {
+  const seen = new Map<string, string>();
   return (tenant) => {
     const name = tenant.metadata?.name;
-    return name ? dependents.store.select({ namespace: `agency-${name}` }).map(objectKey) : [];
+    if (!name) return [];
+    const wake = (): string[] => dependents.store.select({ namespace: `agency-${name}` }).map(objectKey);
+    if (!tenants.store.get(name)) {
+      seen.delete(name);
+      return wake();
+    }
+    const fingerprint = tenantFingerprint(tenant);
+    const previous = seen.get(name);
+    seen.set(name, fingerprint);
+    return previous === fingerprint ? [] : wake();
   };
 }

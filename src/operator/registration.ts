@@ -86,7 +86,7 @@ export function actuatorRegistration<T extends StatsmolnObject, Observed, Payloa
         }),
       });
       if (kind !== 'DataCenter') controller.watches(env.deps.informers.dataCenters, dependentsOfDataCenter(informer));
-      if (actuator.definition.scope === 'Namespaced') controller.watches(env.deps.informers.tenants, dependentsOfTenant(informer));
+      if (actuator.definition.scope === 'Namespaced') controller.watches(env.deps.informers.tenants, dependentsOfTenant(informer, env.deps.informers.tenants));
       return kind;
     },
     planner: (deps) => plannerOf(create(deps)),
