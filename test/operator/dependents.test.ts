@@ -23,7 +23,7 @@ describe('dependentsOfTenant', () => {
     const map = dependentsOfTenant(dependents, tenants);
     const reconciling = tenant({ conditions: [{ type: 'Ready', status: 'False', reason: 'Reconciling' }] });
     tenants.store.upsert(reconciling);
-    expect(map(reconciling).sort()).toEqual(['agency-a/q', 'agency-a/v']);
+    expect([...map(reconciling)].sort()).toEqual(['agency-a/q', 'agency-a/v']);
 
     // A finalizer and a new progress message: the same readiness, no placements yet.
     const progress = tenant({ conditions: [{ type: 'Ready', status: 'False', reason: 'Reconciling', message: 'step 2' }] }, { finalizers: ['statsmoln.io/finalizer'] });
@@ -34,7 +34,7 @@ describe('dependentsOfTenant', () => {
     const withProject = tenant({ conditions: [{ type: 'Ready', status: 'False' }], placements: [{ dataCenter: 'dc1', environment: 'production', projectId: 'p1' }] });
     tenants.store.upsert(withProject);
     expect(map(progress)).toEqual([]);
-    expect(map(withProject).sort()).toEqual(['agency-a/q', 'agency-a/v']);
+    expect([...map(withProject)].sort()).toEqual(['agency-a/q', 'agency-a/v']);
 
     const ready = tenant({ conditions: [{ type: 'Ready', status: 'True' }], placements: [{ dataCenter: 'dc1', environment: 'production', projectId: 'p1' }] });
     tenants.store.upsert(ready);
@@ -52,6 +52,6 @@ describe('dependentsOfTenant', () => {
     expect(map(ready)).toHaveLength(2);
     expect(map(ready)).toEqual([]);
     tenants.store.remove('a');
-    expect(map(ready).sort()).toEqual(['agency-a/q', 'agency-a/v']);
+    expect([...map(ready)].sort()).toEqual(['agency-a/q', 'agency-a/v']);
   });
 });
