@@ -11,6 +11,12 @@ export type Mutation<T extends KubeObject> = (obj: T) => boolean | void;
 
 export interface RetryOptions {
   maxAttempts?: number;
+  /**
+   * The object as the caller already knows it (for example from an informer cache it knows to be
+   * current): the first attempt starts from it instead of a GET, and makes no request at all when
+   * the mutation changes nothing. A stale copy costs one 409, after which the object is re-read.
+   */
+  start?: KubeObject;
 }
 
 type WriteClient = Pick<KubeClient, 'get' | 'update' | 'updateStatus'>;
@@ -28,7 +34,7 @@ async function retryOnConflict<T extends KubeObject>(
   const maxAttempts = options.maxAttempts ?? 5;
   let lastError: unknown;
   for (let attempt = 0; attempt < maxAttempts; attempt++) {
-    const current = await client.get<T>(type, namespace, name);
+    const current = attempt === 0 && options.start ? (options.start as T) : await client.get<T>(type, namespace, name);
     const before = JSON.stringify(relevant(current));
     const copy = structuredClone(current);
     if (mutate(copy) === false || JSON.stringify(relevant(copy)) === before) return current;

@@ -269,6 +269,40 @@ describe('Manager against the embedded API server', () => {
     expect(stored.metadata?.labels).toEqual({ touched: 'yes' });
   });
 
+  it('status updates from a known object skip the GET, write nothing when unchanged, and re-read after a 409', async () => {
+    api = await startTestApi();
+    const created = await api.client.create(GADGETS, gadget('known', { size: 1 }));
+    let gets = 0;
+    let writes = 0;
+    const counting = {
+      get: <T extends KubeObject>(...args: Parameters<typeof api.client.get>): Promise<T> => {
+        gets++;
+        return api.client.get<T>(...args);
+      },
+      update: api.client.update.bind(api.client),
+      updateStatus: <T extends KubeObject>(type: typeof GADGETS, obj: T): Promise<T> => {
+        writes++;
+        return api.client.updateStatus(type, obj);
+      },
+    };
+    const ready = (obj: KubeObject): void => {
+      obj.status = { phase: 'Ready' };
+    };
+    const first = await updateStatusWithRetry(counting, GADGETS, 'ns', 'known', ready, { start: created });
+    expect({ gets, writes }).toEqual({ gets: 0, writes: 1 });
+    expect(await updateStatusWithRetry(counting, GADGETS, 'ns', 'known', ready, { start: first })).toBe(first);
+    expect({ gets, writes }).toEqual({ gets: 0, writes: 1 });
+
+    // A stale start (someone wrote since): one 409, then a GET and a write that keeps their change.
+    await api.client.patch(GADGETS, 'ns', 'known', { metadata: { labels: { touched: 'yes' } } });
+    const result = await updateStatusWithRetry(counting, GADGETS, 'ns', 'known', (obj) => {
+      obj.status = { phase: 'Done' };
+    }, { start: first });
+    expect({ gets, writes }).toEqual({ gets: 1, writes: 3 });
+    expect(result.status).toEqual({ phase: 'Done' });
+    expect(result.metadata?.labels).toEqual({ touched: 'yes' });
+  });
+
   it('stops gracefully on SIGTERM when asked to handle signals', async () => {
     api = await startTestApi();
     const manager = newManager(api.server.url, { server: false, handleSignals: true });

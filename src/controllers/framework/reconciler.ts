@@ -35,16 +35,30 @@ export function resourceReconciler<T extends StatsmolnObject, Observed, Payload>
 ): (rc: ReconcileContext) => Promise<ReconcileResult> {
   const { actuator, informer, type, metrics } = options;
   const kind = actuator.definition.kind;
+  // The resourceVersion of this controller's last write per key: a cached object that carries it
+  // (or that was never written here) is current enough to write status from without a GET.
+  const lastWritten = new Map<string, string>();
 
   return async (rc) => {
     const cached = informer.store.get(rc.key) as unknown as T | undefined;
-    if (!cached) return Result.done();
+    if (!cached) {
+      lastWritten.delete(rc.key);
+      return Result.done();
+    }
     const object = structuredClone(cached);
     const ctx: ControllerContext = { ...options.context, logger: rc.logger, signal: rc.signal };
-    const writeStatus = (readiness: Readiness, fields: StatusFields = {}, paused?: boolean) =>
-      updateStatus(ctx, type, object, readiness, fields, paused);
+    const cachedVersion = cached.metadata.resourceVersion;
+    const known: KnownObject = {
+      current: (lastWritten.get(rc.key) ?? cachedVersion) === cachedVersion ? (cached as unknown as KubeObject) : undefined,
+      wrote: (written) => {
+        known.current = written;
+        if (written.metadata?.resourceVersion) lastWritten.set(rc.key, written.metadata.resourceVersion);
+      },
+    };
+    const writeStatus = (readiness: Readiness, fields: StatusFields = {}, paused = false) =>
+      updateStatus(ctx, type, object, readiness, fields, paused, known);
 
-    if (isBeingDeleted(object as unknown as KubeObject)) return finalize(object, ctx);
+    if (isBeingDeleted(object as unknown as KubeObject)) return finalize(object, ctx, known);
 
     const invalid = validationFailures(object, actuator.related(object));
     if (invalid) {
@@ -57,7 +71,7 @@ export function resourceReconciler<T extends StatsmolnObject, Observed, Payload>
     }
     const observeOnly = isObserveOnly(object);
     try {
-      if (!observeOnly) await ensureFinalizer(ctx, type, object);
+      if (!observeOnly) await ensureFinalizer(ctx, type, object, known);
       let observed = await actuator.observe(object, ctx);
       const actions = actuator.plan(object, observed);
       const writes = actions.filter(isWrite);
@@ -104,7 +118,7 @@ export function resourceReconciler<T extends StatsmolnObject, Observed, Payload>
     await ctx.events.record(object as unknown as KubeObject, 'Normal', EVENT_REASON[action.verb], action.verb, line ?? action.name);
   }
 
-  async function finalize(object: T, ctx: ControllerContext): Promise<ReconcileResult> {
+  async function finalize(object: T, ctx: ControllerContext, known: KnownObject): Promise<ReconcileResult> {
     const meta = object as unknown as KubeObject;
     if (!object.metadata.finalizers?.includes(FINALIZER)) return Result.done();
     try {
@@ -119,7 +133,7 @@ export function resourceReconciler<T extends StatsmolnObject, Observed, Payload>
         deletionFields = actuator.deletionStatus?.(object, observed, applied) ?? {};
       }
       if (Object.keys(deletionFields).length > 0) {
-        await updateStatus(ctx, type, object, { state: 'reconciling', reason: 'Deleting', message: summarizeActions(applied) || 'nothing to delete' }, deletionFields);
+        await updateStatus(ctx, type, object, { state: 'reconciling', reason: 'Deleting', message: summarizeActions(applied) || 'nothing to delete' }, deletionFields, false, known);
       }
       await updateWithRetry(ctx.client, type, object.metadata.namespace, object.metadata.name, (fresh) => {
         fresh.metadata!.finalizers = (fresh.metadata?.finalizers ?? []).filter((finalizer) => finalizer !== FINALIZER);
@@ -127,7 +141,7 @@ export function resourceReconciler<T extends StatsmolnObject, Observed, Payload>
       await ctx.events.record(meta, 'Normal', 'Finalized', 'Delete', summarizeActions(applied) || 'no backend action');
       return Result.done();
     } catch (error) {
-      return failed(error, (readiness) => updateStatus(ctx, type, object, readiness, {}));
+      return failed(error, (readiness) => updateStatus(ctx, type, object, readiness, {}, false, known));
     }
   }
 }
@@ -204,13 +218,20 @@ function currentReadiness(object: StatsmolnObject): Readiness {
   return { state: 'reconciling', reason: ready?.reason ?? 'Paused', message: ready?.message ?? 'paused before the first reconcile' };
 }
 
-async function ensureFinalizer(ctx: ControllerContext, type: ResourceType, object: StatsmolnObject): Promise<void> {
+/** The object as the server last had it, if known within this reconcile, and how to record a write. */
+interface KnownObject {
+  current: KubeObject | undefined;
+  wrote(written: KubeObject): void;
+}
+
+async function ensureFinalizer(ctx: ControllerContext, type: ResourceType, object: StatsmolnObject, known: KnownObject): Promise<void> {
   if (object.metadata.finalizers?.includes(FINALIZER)) return;
   const updated = await updateWithRetry(ctx.client, type, object.metadata.namespace, object.metadata.name, (fresh) => {
     const finalizers = fresh.metadata?.finalizers ?? [];
     if (finalizers.includes(FINALIZER)) return false;
     fresh.metadata!.finalizers = [...finalizers, FINALIZER];
   });
+  known.wrote(updated);
   object.metadata.finalizers = updated.metadata?.finalizers ?? [FINALIZER];
   object.metadata.resourceVersion = updated.metadata?.resourceVersion;
 }
@@ -221,10 +242,12 @@ async function updateStatus(
   object: StatsmolnObject,
   readiness: Readiness,
   fields: StatusFields,
-  paused = false,
+  paused: boolean,
+  known: KnownObject,
 ): Promise<void> {
   const now = ctx.clock.now();
-  await updateStatusWithRetry(ctx.client, type, object.metadata.namespace, object.metadata.name, (fresh) => {
+  const start = known.current;
+  const written = await updateStatusWithRetry(ctx.client, type, object.metadata.namespace, object.metadata.name, (fresh) => {
     const status = { ...((fresh.status ?? {}) as StatusFields), ...fields } as { conditions?: Condition[]; observedGeneration?: number };
     // The generation this reconcile acted on, not the fresh one: a spec change made meanwhile is not yet done.
     const generation = object.metadata.generation;
@@ -235,5 +258,6 @@ async function updateStatus(
     status.conditions = conditions;
     status.observedGeneration = generation;
     fresh.status = status;
-  });
+  }, start ? { start } : {});
+  if (written !== start) known.wrote(written);
 }
