@@ -3,7 +3,7 @@
  * Pure, so that precedence and parsing are tested without starting anything.
  */
 import type { LevelWithSilent } from 'pino';
-import { DEFAULT_LEASE_NAME, DEFAULT_OPERATOR_NAMESPACE, type OperatorOptions } from './operator.js';
+import { DEFAULT_BACKEND_CONCURRENCY, DEFAULT_LEASE_NAME, DEFAULT_OPERATOR_NAMESPACE, type OperatorOptions } from './operator.js';
 import type { SinkConfig } from '../metering/pipeline.js';
 
 export interface RunFlags {
@@ -11,6 +11,7 @@ export interface RunFlags {
   resyncPeriod?: string;
   checkInterval?: string;
   backendTimeout?: string;
+  backendConcurrency?: string;
   leaderElect?: boolean;
   leaderElectionNamespace?: string;
   leaseName?: string;
@@ -30,6 +31,7 @@ export const RUN_ENVIRONMENT: Readonly<Record<keyof RunFlags, string>> = {
   resyncPeriod: 'STATSMOLN_RESYNC_PERIOD',
   checkInterval: 'STATSMOLN_CHECK_INTERVAL',
   backendTimeout: 'STATSMOLN_BACKEND_TIMEOUT',
+  backendConcurrency: 'STATSMOLN_BACKEND_CONCURRENCY',
   leaderElect: 'STATSMOLN_LEADER_ELECT',
   leaderElectionNamespace: 'STATSMOLN_LEADER_ELECTION_NAMESPACE',
   leaseName: 'STATSMOLN_LEASE_NAME',
@@ -44,7 +46,7 @@ export const RUN_ENVIRONMENT: Readonly<Record<keyof RunFlags, string>> = {
 };
 
 export type RunConfig = Required<
-  Pick<OperatorOptions, 'operatorNamespace' | 'concurrency' | 'resyncPeriodMs' | 'dataCenterCheckIntervalMs' | 'backendTimeoutMs' | 'metricsAddress' | 'logLevel'>
+  Pick<OperatorOptions, 'operatorNamespace' | 'concurrency' | 'resyncPeriodMs' | 'dataCenterCheckIntervalMs' | 'backendTimeoutMs' | 'backendConcurrency' | 'metricsAddress' | 'logLevel'>
 > &
   Pick<OperatorOptions, 'leaderElection' | 'metering'>;
 
@@ -124,6 +126,11 @@ export function resolveRunConfig(flags: RunFlags, env: Readonly<Record<string, s
   const concurrencyText = pick('concurrency') ?? '2';
   const concurrency = Number(concurrencyText);
   if (!Number.isInteger(concurrency) || concurrency < 1) throw new Error(`concurrency: must be a positive integer, not "${concurrencyText}"`);
+  const backendConcurrencyText = pick('backendConcurrency') ?? String(DEFAULT_BACKEND_CONCURRENCY);
+  const backendConcurrency = Number(backendConcurrencyText);
+  if (!Number.isInteger(backendConcurrency) || backendConcurrency < 1) {
+    throw new Error(`backend concurrency: must be a positive integer, not "${backendConcurrencyText}"`);
+  }
   const logLevel = (pick('logLevel') ?? 'info') as LevelWithSilent;
   if (!LEVELS.includes(logLevel)) throw new Error(`log level: "${logLevel}" is not one of ${LEVELS.join(', ')}`);
   const operatorNamespace = pick('operatorNamespace') ?? DEFAULT_OPERATOR_NAMESPACE;
@@ -146,6 +153,7 @@ export function resolveRunConfig(flags: RunFlags, env: Readonly<Record<string, s
     resyncPeriodMs: parseDuration(pick('resyncPeriod') ?? '10m', 'resync period'),
     dataCenterCheckIntervalMs: parseDuration(pick('checkInterval') ?? '60s', 'check interval'),
     backendTimeoutMs: parseDuration(pick('backendTimeout') ?? '30s', 'backend timeout'),
+    backendConcurrency,
     metricsAddress: parseAddress(pick('metricsAddress') ?? ':8080'),
     logLevel,
     ...(leaderElect

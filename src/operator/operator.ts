@@ -5,6 +5,7 @@
  */
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { LevelWithSilent } from 'pino';
+import { ConcurrencyLimiter, registerLimiterMetrics } from '../backends/http/limiter.js';
 import { BackendRegistry, ControllerMetrics } from '../controllers/framework/index.js';
 import { dataCenterRegistration } from '../controllers/datacenter/index.js';
 import { createLogger, Manager, silentLogger, RuntimeMetrics, type Clock, type KubeClient, type Logger, type StopReason } from '../runtime/index.js';
@@ -15,6 +16,7 @@ import { SECRETS } from './manifests.js';
 
 export const DEFAULT_OPERATOR_NAMESPACE = 'statsmoln-system';
 export const DEFAULT_LEASE_NAME = 'statsmoln-operator';
+export const DEFAULT_BACKEND_CONCURRENCY = 32;
 
 export interface OperatorOptions {
   /** How to reach the API server; or `client`, a ready client (local mode, tests). */
@@ -34,6 +36,12 @@ export interface OperatorOptions {
   dataCenterCheckIntervalMs?: number;
   /** Timeout of every backend call. */
   backendTimeoutMs?: number;
+  /**
+   * Backend requests in flight at once, across every controller and data center (default
+   * DEFAULT_BACKEND_CONCURRENCY): a burst of reconciles queues here instead of flooding OpenStack
+   * and Ceph.
+   */
+  backendConcurrency?: number;
   logLevel?: LevelWithSilent;
   logger?: Logger;
   clock?: Clock;
@@ -49,6 +57,8 @@ export interface OperatorOptions {
 export interface RunningOperator {
   manager: Manager;
   registry: BackendRegistry;
+  /** The operator-wide cap on backend requests in flight. */
+  backendLimiter: ConcurrencyLimiter;
   informers: OperatorInformers;
   metrics: RuntimeMetrics;
   /** Kinds with a running controller. */
@@ -89,6 +99,8 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
     ...(options.gracefulShutdownTimeoutMs !== undefined ? { gracefulShutdownTimeoutMs: options.gracefulShutdownTimeoutMs } : {}),
   });
   const informers = createOperatorInformers(manager, { resyncPeriodMs: options.resyncPeriodMs ?? 10 * 60_000 });
+  const limiter = new ConcurrencyLimiter(options.backendConcurrency ?? DEFAULT_BACKEND_CONCURRENCY);
+  registerLimiterMetrics(limiter, metrics.registry);
   const registry = new BackendRegistry({
     client: manager.client,
     operatorNamespace,
@@ -96,6 +108,7 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
     secrets: manager.informer(SECRETS, { namespace: operatorNamespace, resyncPeriodMs: 0 }),
     timeoutMs: options.backendTimeoutMs ?? 30_000,
     metricsRegistry: metrics.registry,
+    limiter,
   });
   const deps: ActuatorDeps = { registry, informers };
   const env = { manager, deps, controllerMetrics: new ControllerMetrics(metrics.registry), concurrency };
@@ -121,6 +134,7 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
   return {
     manager,
     registry,
+    backendLimiter: limiter,
     informers,
     metrics,
     kinds,

@@ -20,6 +20,7 @@ describe('run settings', () => {
       resyncPeriodMs: 600_000,
       dataCenterCheckIntervalMs: 60_000,
       backendTimeoutMs: 30_000,
+      backendConcurrency: 32,
       metricsAddress: { host: '0.0.0.0', port: 8080 },
       logLevel: 'info',
     });
@@ -34,6 +35,7 @@ describe('run settings', () => {
       STATSMOLN_METRICS_ADDRESS: '127.0.0.1:9090',
       STATSMOLN_LOG_LEVEL: 'debug',
       STATSMOLN_OPERATOR_NAMESPACE: 'platform',
+      STATSMOLN_BACKEND_CONCURRENCY: '12',
     };
     expect(resolveRunConfig({}, env)).toMatchObject({
       concurrency: 8,
@@ -42,6 +44,7 @@ describe('run settings', () => {
       metricsAddress: { host: '127.0.0.1', port: 9090 },
       logLevel: 'debug',
       operatorNamespace: 'platform',
+      backendConcurrency: 12,
     });
     expect(resolveRunConfig({ concurrency: '3', metricsAddress: '0', leaderElectionNamespace: 'leases' }, env)).toMatchObject({
       concurrency: 3,
@@ -52,6 +55,7 @@ describe('run settings', () => {
 
   it.each([
     [{ concurrency: '0' }, 'concurrency: must be a positive integer, not "0"'],
+    [{ backendConcurrency: '1.5' }, 'backend concurrency: must be a positive integer, not "1.5"'],
     [{ logLevel: 'loud' }, 'log level: "loud" is not one of'],
     [{ resyncPeriod: '10 minutes' }, 'resync period: invalid duration "10 minutes"'],
     [{ metricsAddress: 'localhost' }, 'metrics address: invalid "localhost"'],

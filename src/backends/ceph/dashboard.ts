@@ -1,4 +1,5 @@
 import { describeDashboardError, errorClassForTaskException, type DashboardErrorBody } from './dashboard-errors.js';
+import type { ConcurrencyLimiter } from '../http/limiter.js';
 import type {
   CephVersion,
   ClusterUsage,
@@ -42,6 +43,8 @@ export interface DashboardClientOptions {
   tokenRefreshMarginMs?: number;
   taskPollIntervalMs?: number;
   taskTimeoutMs?: number;
+  /** Shared cap on backend requests in flight (the operator shares one across every client). */
+  limiter?: ConcurrencyLimiter;
 }
 
 const V1 = 'application/vnd.ceph.api.v1.0+json';
@@ -94,6 +97,7 @@ export class CephDashboardClient {
       ...(options.logger ? { logger: options.logger } : {}),
       ...(options.sleep ? { sleep: options.sleep } : {}),
       ...(options.random ? { random: options.random } : {}),
+      ...(options.limiter ? { limiter: options.limiter } : {}),
     });
     this.username = options.username;
     this.password = options.password;

@@ -8,6 +8,7 @@ import {
   type BackendErrorDetails,
 } from './errors.js';
 import { backendRequestDurationSeconds, backendRequestsTotal } from './metrics.js';
+import type { ConcurrencyLimiter } from '../http/limiter.js';
 
 /**
  * A small HTTP transport for the Ceph clients: one timeout per attempt, retries only for idempotent
@@ -79,6 +80,8 @@ export interface TransportOptions {
   describeError?: ErrorDescriber;
   /** Response headers that carry the backend's request id, first match wins. */
   requestIdHeaders?: string[];
+  /** Shared cap on requests in flight; a request's timeout starts once it holds a slot. */
+  limiter?: ConcurrencyLimiter;
 }
 
 const RETRYABLE_STATUSES = new Set([429, 502, 503, 504]);
@@ -100,6 +103,7 @@ export class HttpTransport {
   private readonly logger: TransportLogger | undefined;
   private readonly describeError: ErrorDescriber;
   private readonly requestIdHeaders: string[];
+  private readonly limiter: ConcurrencyLimiter | undefined;
   private readonly requests = backendRequestsTotal();
   private readonly durations = backendRequestDurationSeconds();
 
@@ -116,6 +120,7 @@ export class HttpTransport {
     this.logger = options.logger;
     this.describeError = options.describeError ?? describeGenericError;
     this.requestIdHeaders = options.requestIdHeaders ?? DEFAULT_REQUEST_ID_HEADERS;
+    this.limiter = options.limiter;
   }
 
   /** Sends the request; resolves for 2xx (and 3xx) responses and throws a typed error otherwise. */
@@ -184,13 +189,11 @@ export class HttpTransport {
     let response: Response;
     let text: string;
     try {
-      response = await this.fetchImpl(url, {
-        method: request.method,
-        headers,
-        body,
-        signal: AbortSignal.timeout(timeoutMs),
-      });
-      text = await response.text();
+      const exchange = async (): Promise<[Response, string]> => {
+        const answer = await this.fetchImpl(url, { method: request.method, headers, body, signal: AbortSignal.timeout(timeoutMs) });
+        return [answer, await answer.text()];
+      };
+      [response, text] = this.limiter ? await this.limiter.run(exchange) : await exchange();
     } catch (error) {
       // Checked by name: the abort reason is a DOMException, which may come from another realm.
       const errorName = typeof error === 'object' && error !== null ? (error as { name?: unknown }).name : undefined;

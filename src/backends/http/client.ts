@@ -2,6 +2,7 @@ import type { Registry } from 'prom-client';
 import { backendError, kindForStatus, type BackendError, type BackendErrorKind } from './errors.js';
 import { backendMetrics, type BackendMetrics } from './metrics.js';
 import { Transport, type TlsOptions } from './transport.js';
+import type { ConcurrencyLimiter } from './limiter.js';
 
 export type HttpMethod = 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
@@ -58,6 +59,8 @@ export interface HttpClientOptions {
   /** Strings that must never appear in an error or log (passwords, tokens); read at error time. */
   secrets?: () => Iterable<string>;
   tls?: TlsOptions;
+  /** Shared cap on requests in flight; a request's timeout starts once it holds a slot. */
+  limiter?: ConcurrencyLimiter;
   transport?: Transport;
   registry?: Registry;
   metrics?: BackendMetrics;
@@ -119,6 +122,7 @@ export class HttpClient {
   private readonly secrets: () => Iterable<string>;
   private readonly transport: Transport;
   private readonly ownsTransport: boolean;
+  private readonly limiter: ConcurrencyLimiter | undefined;
   private readonly metrics: BackendMetrics;
   private readonly logger: RequestLogger | undefined;
   private readonly sleep: (ms: number) => Promise<void>;
@@ -128,6 +132,7 @@ export class HttpClient {
   constructor(options: HttpClientOptions) {
     this.service = options.service;
     this.timeoutMs = options.timeoutMs ?? 30_000;
+    this.limiter = options.limiter;
     this.retry = { ...DEFAULT_RETRY, ...options.retry };
     this.interpretError = options.interpretError ?? defaultInterpretError;
     this.requestIdHeaders = (options.requestIdHeaders ?? ['x-openstack-request-id', 'x-request-id']).map((h) =>
@@ -202,6 +207,23 @@ export class HttpClient {
   }
 
   private async attempt(
+    method: string,
+    url: URL,
+    headers: Record<string, string>,
+    body: string | undefined,
+    timeoutMs: number,
+    cancel: AbortSignal | undefined,
+  ) {
+    if (!this.limiter) return this.attemptNow(method, url, headers, body, timeoutMs, cancel);
+    try {
+      return await this.limiter.run(() => this.attemptNow(method, url, headers, body, timeoutMs, cancel), cancel);
+    } catch (error) {
+      if (cancel?.aborted) throw new CancelledError(this.service, method, url.pathname);
+      throw error;
+    }
+  }
+
+  private async attemptNow(
     method: string,
     url: URL,
     headers: Record<string, string>,

@@ -8,6 +8,7 @@ import {
   type RequestLogger,
   type RetryPolicy,
 } from '../http/index.js';
+import type { ConcurrencyLimiter } from '../http/limiter.js';
 import { cloudSecrets, type CloudConfig, type EndpointInterface, type NameOrId } from './clouds.js';
 import { interpretOpenStackError } from './errors.js';
 
@@ -58,6 +59,8 @@ export interface SessionOptions {
   random?: () => number;
   /** Override the region of the cloud config. */
   regionName?: string;
+  /** Shared cap on backend requests in flight (the operator shares one across every client). */
+  limiter?: ConcurrencyLimiter;
 }
 
 export interface ServiceRequest {
@@ -143,6 +146,7 @@ export class KeystoneSession {
         ...(this.options.logger ? { logger: this.options.logger } : {}),
         ...(this.options.sleep ? { sleep: this.options.sleep } : {}),
         ...(this.options.random ? { random: this.options.random } : {}),
+        ...(this.options.limiter ? { limiter: this.options.limiter } : {}),
       });
       this.clients.set(service, client);
     }

@@ -16,6 +16,7 @@ export function registerRun(program: Command): void {
     .option('--resync-period <duration>', `full resync of every informer, 0 to disable ${env('resyncPeriod')}; default 10m`)
     .option('--check-interval <duration>', `how often DataCenter backends are checked ${env('checkInterval')}; default 60s`)
     .option('--backend-timeout <duration>', `timeout of every backend call ${env('backendTimeout')}; default 30s`)
+    .option('--backend-concurrency <n>', `OpenStack and Ceph requests in flight at once, across all controllers ${env('backendConcurrency')}; default 32`)
     .option('--leader-elect', `elect a leader through a Lease (for more than one replica) ${env('leaderElect')}`)
     .option('--leader-election-namespace <ns>', `namespace of the Lease ${env('leaderElectionNamespace')}; default the operator namespace`)
     .option('--lease-name <name>', `name of the Lease ${env('leaseName')}; default statsmoln-operator`)

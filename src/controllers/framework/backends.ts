@@ -2,6 +2,7 @@ import type { Registry } from 'prom-client';
 import type { DataCenter, Environment, Partition } from '../../api/v1alpha1/index.js';
 import { OpenStackClients } from '../../backends/openstack/index.js';
 import { CephBlockStorage, CephDashboardClient } from '../../backends/ceph/index.js';
+import type { ConcurrencyLimiter } from '../../backends/http/limiter.js';
 import { isNotFound, type KubeClient, type KubeObject, type ResourceType, type SharedInformer } from '../../runtime/index.js';
 import { DependencyNotReadyError, InvalidConfigurationError } from './errors.js';
 
@@ -29,6 +30,8 @@ export interface BackendRegistryOptions {
   secrets?: SharedInformer<KubeObject>;
   timeoutMs?: number;
   metricsRegistry?: Registry;
+  /** One cap on backend requests in flight, shared by every partition's clients. */
+  limiter?: ConcurrencyLimiter;
 }
 
 interface CachedBackends {
@@ -99,6 +102,7 @@ export class BackendRegistry {
       regionName: partition.openstack.region,
       ...(this.options.timeoutMs !== undefined ? { timeoutMs: this.options.timeoutMs } : {}),
       ...(this.options.metricsRegistry ? { registry: this.options.metricsRegistry } : {}),
+      ...(this.options.limiter ? { limiter: this.options.limiter } : {}),
     });
     const cephData = decodeData(cephSecret);
     const passwordKey = partition.ceph.credentialsSecretRef.key ?? 'password';
@@ -112,6 +116,7 @@ export class BackendRegistry {
       username,
       password,
       ...(this.options.timeoutMs !== undefined ? { timeoutMs: this.options.timeoutMs } : {}),
+      ...(this.options.limiter ? { limiter: this.options.limiter } : {}),
     });
     const backends: PartitionBackends = { dataCenter, partition, openstack, cephDashboard, ceph: new CephBlockStorage(cephDashboard) };
     this.cache.set(key, { fingerprint, backends });
