@@ -27,14 +27,21 @@ export function findTenant(informers: OperatorInformers, tenantName: string): Ag
   return informers.tenants.store.get(tenantName) as unknown as AgencyTenant | undefined;
 }
 
+/**
+ * How long a quota or volume waits for its tenant before looking again. The tenant watch
+ * (dependentsOfTenant) wakes it as soon as the tenant's placements or readiness change, so this is
+ * only a safety net; at 15 s a thousand waiting agencies spent most reconciles asking too early.
+ */
+export const TENANT_RETRY_MS = 60_000;
+
 /** The project id, or DependencyNotReady('TenantNotReady') until the tenant controller has created it. */
 export function tenantProject(informers: OperatorInformers, object: StatsmolnObject, dataCenter: string, environment: Environment): TenantProject {
   const tenantName = tenantNameOf(object);
   const tenant = findTenant(informers, tenantName);
-  if (!tenant) throw new DependencyNotReadyError(`AgencyTenant "${tenantName}" does not exist`, 'TenantNotReady');
+  if (!tenant) throw new DependencyNotReadyError(`AgencyTenant "${tenantName}" does not exist`, 'TenantNotReady', TENANT_RETRY_MS);
   const placement = tenant.status?.placements?.find((entry) => entry.dataCenter === dataCenter && entry.environment === environment);
   if (!placement?.projectId) {
-    throw new DependencyNotReadyError(`AgencyTenant "${tenantName}" has no Keystone project in ${dataCenter}/${environment} yet`, 'TenantNotReady');
+    throw new DependencyNotReadyError(`AgencyTenant "${tenantName}" has no Keystone project in ${dataCenter}/${environment} yet`, 'TenantNotReady', TENANT_RETRY_MS);
   }
   return { tenant, tenantName, projectId: placement.projectId };
 }

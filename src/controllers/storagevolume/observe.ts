@@ -4,7 +4,7 @@ import { parseImageSpec, type CephDashboardClient, type RbdImage } from '../../b
 import { confirmCinderAbsent, confirmRbdAbsent } from './apply.js';
 import { DependencyNotReadyError, InvalidConfigurationError, METADATA_UID_KEY, names, type PartitionBackends } from '../framework/index.js';
 import type { ControllerDeps } from '../computequota/deps.js';
-import { findTenant, tenantNameOf, tenantProject } from '../computequota/project.js';
+import { findTenant, tenantNameOf, tenantProject, TENANT_RETRY_MS } from '../computequota/project.js';
 import { getVolumeOrUndefined, isCephNotFound, VolumeFailedError } from './clients.js';
 import { GIB, type CinderQuota, type ObservedVolume, type QuotaHeadroom, type VolumeObserved, type VolumeTarget } from './types.js';
 
@@ -26,7 +26,7 @@ export function resolveTarget(deps: ControllerDeps, volume: StorageVolume, backe
   const namespace = volume.metadata.namespace ?? '';
   if (backendOf(volume) === 'rbd') {
     const tenantName = tenantNameOf(volume);
-    if (!findTenant(deps.informers, tenantName)) throw new DependencyNotReadyError(`AgencyTenant "${tenantName}" does not exist`, 'TenantNotReady');
+    if (!findTenant(deps.informers, tenantName)) throw new DependencyNotReadyError(`AgencyTenant "${tenantName}" does not exist`, 'TenantNotReady', TENANT_RETRY_MS);
     return { backend: 'rbd', scope, pool: tier.cephPool, namespace: names.rbdNamespace(tenantName), name: names.rbdImage(namespace, volume.metadata.name), tier };
   }
   const { projectId } = tenantProject(deps.informers, volume, spec.dataCenter, spec.environment);
