@@ -33,7 +33,8 @@ describe('ConcurrencyLimiter', () => {
     expect(started).toEqual([0, 1, 2]);
     for (const entry of gates) entry.open();
     expect(await Promise.all(runs)).toEqual([0, 1, 2, 3]);
-    expect([limiter.inFlight, limiter.waiting, limiter.peakInFlight]).toEqual([0, 0, 2]);
+    expect([limiter.inFlight, limiter.waiting, limiter.peakInFlight, limiter.finished]).toEqual([0, 0, 2, 4]);
+    expect(limiter.heldMs).toBeGreaterThan(0);
   });
 
   it('frees the slot when a task fails, and drops a waiter whose signal aborts', async () => {

@@ -9,6 +9,8 @@ import { Gauge, type Registry } from 'prom-client';
 export class ConcurrencyLimiter {
   private running = 0;
   private peak = 0;
+  private held = 0;
+  private completed = 0;
   private readonly queue: Array<() => void> = [];
 
   constructor(readonly limit: number) {
@@ -30,12 +32,25 @@ export class ConcurrencyLimiter {
     return this.peak;
   }
 
+  /** Slot time used so far: the sum over finished requests of how long each held its slot, in ms. */
+  get heldMs(): number {
+    return this.held;
+  }
+
+  /** Requests that have finished (and released their slot). */
+  get finished(): number {
+    return this.completed;
+  }
+
   /** Runs `task` once a slot is free; gives up waiting (not running) when `signal` aborts. */
   async run<T>(task: () => Promise<T>, signal?: AbortSignal): Promise<T> {
     await this.acquire(signal);
+    const started = performance.now();
     try {
       return await task();
     } finally {
+      this.held += performance.now() - started;
+      this.completed += 1;
       this.release();
     }
   }
