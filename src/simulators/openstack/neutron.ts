@@ -92,6 +92,13 @@ export class NeutronSim implements RegionalService {
   readonly floatingIps = new Map<string, FloatingIpRec>();
   readonly quotas = new Map<string, Record<string, number>>();
   private readonly counts = new Map<string, number>();
+  // Secondary indexes, so that lookups stay O(matches) as Neutron's database indexes keep them:
+  // with thousands of agencies, scanning every port or rule per request dominated the simulator.
+  private readonly subnetsByNetwork = new KeyIndex();
+  private readonly portsByDevice = new KeyIndex();
+  private readonly rulesByGroup = new KeyIndex();
+  private readonly usedIps = new Map<string, Set<bigint>>();
+  private readonly defaultGroups = new Map<string, string>();
   private readonly ctx: RegionContext;
 
   constructor(ctx: RegionContext) {
@@ -164,13 +171,41 @@ export class NeutronSim implements RegionalService {
     };
     void cidrText;
     this.subnets.set(s.id, s);
+    this.subnetsByNetwork.add(s.networkId, s.id);
     this.count(s.projectId, 'subnet', 1);
     return s;
   }
 
+  private subnetsOf(networkId: string): SubnetRec[] {
+    return this.subnetsByNetwork.keys(networkId).map((id) => this.subnets.get(id) as SubnetRec);
+  }
+
+  private deleteSubnet(s: SubnetRec): void {
+    this.subnets.delete(s.id);
+    this.subnetsByNetwork.remove(s.networkId, s.id);
+    this.usedIps.delete(s.id);
+    this.count(s.projectId, 'subnet', -1);
+  }
+
+  private routerInterfaces(routerId: string): PortRec[] {
+    return this.portsByDevice
+      .keys(routerId)
+      .map((id) => this.ports.get(id) as PortRec)
+      .filter((x) => x.deviceOwner === 'network:router_interface');
+  }
+
+  private rulesOf(groupId: string): RuleRec[] {
+    return this.rulesByGroup.keys(groupId).map((id) => this.rules.get(id) as RuleRec);
+  }
+
+  private deleteRule(rule: RuleRec): void {
+    this.rules.delete(rule.id);
+    this.rulesByGroup.remove(rule.groupId, rule.id);
+    this.count(rule.projectId, 'security_group_rule', -1);
+  }
+
   private allocate(subnet: SubnetRec): bigint {
-    const used = new Set<bigint>();
-    for (const p of this.ports.values()) for (const f of p.fixedIps) if (f.subnetId === subnet.id) used.add(f.ip);
+    const used = this.usedIps.get(subnet.id) ?? new Set<bigint>();
     for (const pool of subnet.pools) {
       for (let ip = pool.start; ip <= pool.end && ip < pool.start + 65536n; ip++) {
         if (!used.has(ip) && ip !== subnet.gateway) return ip;
@@ -183,19 +218,28 @@ export class NeutronSim implements RegionalService {
     const mac = `fa:16:3e:${randomBytes(3).toString('hex').match(/../g)?.join(':')}`;
     const p: PortRec = { ...this.base(opts.name, projectId), networkId: net.id, deviceOwner: opts.deviceOwner ?? '', deviceId: opts.deviceId ?? '', fixedIps: opts.fixedIps, mac };
     this.ports.set(p.id, p);
+    this.portsByDevice.add(p.deviceId, p.id);
+    for (const f of p.fixedIps) {
+      let used = this.usedIps.get(f.subnetId);
+      if (!used) this.usedIps.set(f.subnetId, (used = new Set()));
+      used.add(f.ip);
+    }
     this.count(projectId, 'port', 1);
     return p;
   }
 
   private removePort(p: PortRec): void {
     this.ports.delete(p.id);
+    this.portsByDevice.remove(p.deviceId, p.id);
+    for (const f of p.fixedIps) this.usedIps.get(f.subnetId)?.delete(f.ip);
     this.count(p.projectId, 'port', -1);
   }
 
   private ensureDefaultGroup(projectId: string): void {
-    if ([...this.groups.values()].some((g) => g.projectId === projectId && g.name === 'default')) return;
+    if (this.defaultGroups.has(projectId)) return;
     const g: GroupRec = { ...this.base('default', projectId, 'Default security group') };
     this.groups.set(g.id, g);
+    this.defaultGroups.set(projectId, g.id);
     this.count(projectId, 'security_group', 1);
     for (const ethertype of ['IPv4', 'IPv6']) {
       this.addRule({ groupId: g.id, projectId, direction: 'egress', ethertype, protocol: null, min: null, max: null, remoteIp: null, remoteGroup: null, description: '' });
@@ -206,6 +250,7 @@ export class NeutronSim implements RegionalService {
   private addRule(r: Omit<RuleRec, 'id' | 'createdAt'>): RuleRec {
     const rule = { ...r, id: uuid(), createdAt: this.now() };
     this.rules.set(rule.id, rule);
+    this.rulesByGroup.add(rule.groupId, rule.id);
     this.count(r.projectId, 'security_group_rule', 1);
     return rule;
   }
@@ -235,7 +280,7 @@ export class NeutronSim implements RegionalService {
       status: 'ACTIVE',
       shared: n.shared,
       mtu: n.mtu,
-      subnets: [...this.subnets.values()].filter((s) => s.networkId === n.id).map((s) => s.id),
+      subnets: this.subnetsByNetwork.keys(n.id),
       availability_zone_hints: [],
       availability_zones: [],
       ipv4_address_scope: null,
@@ -367,7 +412,7 @@ export class NeutronSim implements RegionalService {
       ...this.common(g, 'security_group'),
       stateful: true,
       shared: false,
-      security_group_rules: [...this.rules.values()].filter((r) => r.groupId === g.id).map((r) => this.ruleJson(r)),
+      security_group_rules: this.rulesOf(g.id).map((r) => this.ruleJson(r)),
     };
   }
 
@@ -457,10 +502,7 @@ export class NeutronSim implements RegionalService {
           'NetworkInUse',
         );
       }
-      for (const s of [...this.subnets.values()].filter((x) => x.networkId === n.id)) {
-        this.subnets.delete(s.id);
-        this.count(s.projectId, 'subnet', -1);
-      }
+      for (const s of this.subnetsOf(n.id)) this.deleteSubnet(s);
       this.networks.delete(n.id);
       this.count(n.projectId, 'network', -1);
       return { status: 204 };
@@ -521,8 +563,8 @@ export class NeutronSim implements RegionalService {
       const ipVersion = body.ip_version;
       if (ipVersion !== 4 && ipVersion !== 6) throw fail(Q, 400, `Invalid input for ip_version. Reason: ${String(ipVersion)} is not in [4, 6].`, 'HTTPBadRequest');
       if (ipVersion !== cidr.version) throw fail(Q, 400, 'Invalid input for operation: Cidr and ip_version do not match.', 'InvalidInput');
-      for (const other of this.subnets.values()) {
-        if (other.networkId === net.id && overlaps(other.cidr, cidr)) {
+      for (const other of this.subnetsOf(net.id)) {
+        if (overlaps(other.cidr, cidr)) {
           throw fail(Q, 400, `Invalid input for operation: Requested subnet with cidr: ${cidrText} for network: ${net.id} overlaps with another subnet.`, 'InvalidInput');
         }
       }
@@ -558,11 +600,10 @@ export class NeutronSim implements RegionalService {
     });
     r.add('DELETE', `${v}/subnets/:id`, (req, p) => {
       const s = this.get(this.subnets, p.id ?? '', authOf(req), 'SubnetNotFound', 'Subnet');
-      if ([...this.ports.values()].some((x) => x.fixedIps.some((f) => f.subnetId === s.id))) {
+      if ((this.usedIps.get(s.id)?.size ?? 0) > 0) {
         throw fail(Q, 409, `Unable to complete operation on subnet ${s.id}: One or more ports have an IP allocation from this subnet.`, 'SubnetInUse');
       }
-      this.subnets.delete(s.id);
-      this.count(s.projectId, 'subnet', -1);
+      this.deleteSubnet(s);
       return { status: 204 };
     });
 
@@ -594,7 +635,7 @@ export class NeutronSim implements RegionalService {
             if (!s || s.networkId !== net.id) throw fail(Q, 400, `Invalid input for operation: Failed to create port on network ${net.id}, because fixed_ips included invalid subnet ${String(f.subnet_id)}.`, 'InvalidInput');
             return s;
           })
-        : [...this.subnets.values()].filter((s) => s.networkId === net.id);
+        : this.subnetsOf(net.id);
       const port = this.addPort(net, projectId, { name: body.name, deviceOwner: typeof body.device_owner === 'string' ? body.device_owner : '', fixedIps: subnets.map((s) => ({ subnetId: s.id, ip: this.allocate(s) })) });
       return { status: 201, body: { port: this.portJson(port) } };
     });
@@ -637,7 +678,7 @@ export class NeutronSim implements RegionalService {
       const net = this.networks.get(networkId);
       if (!net || !this.visible(auth, net, net.shared || net.external)) throw fail(Q, 404, `Network ${networkId} could not be found.`, 'NetworkNotFound');
       if (!net.external) throw fail(Q, 400, `Bad floatingip request: Network ${networkId} is not a valid external network.`, 'BadRequest');
-      const subnets = [...this.subnets.values()].filter((x) => x.networkId === net.id && x.cidr.version === 4);
+      const subnets = this.subnetsOf(net.id).filter((x) => x.cidr.version === 4);
       let fixedIp: { subnetId: string; ip: bigint } | undefined;
       for (const subnet of subnets) {
         try {
@@ -675,7 +716,7 @@ export class NeutronSim implements RegionalService {
       const net = this.networks.get(String(info.network_id));
       if (!net || !this.visible(auth, net, net.external)) throw fail(Q, 404, `Network ${String(info.network_id)} could not be found.`, 'NetworkNotFound');
       if (!net.external) throw fail(Q, 400, `Bad router request: Network ${net.id} is not an external network.`, 'BadRequest');
-      const subnet = [...this.subnets.values()].find((s) => s.networkId === net.id && s.cidr.version === 4) ?? [...this.subnets.values()].find((s) => s.networkId === net.id);
+      const subnet = this.subnetsOf(net.id).find((s) => s.cidr.version === 4) ?? this.subnetsOf(net.id)[0];
       // The gateway port belongs to no tenant: it does not count against the router owner's port quota.
       const port = this.addPort(net, '', { deviceOwner: 'network:router_gateway', deviceId: router.id, fixedIps: subnet ? [{ subnetId: subnet.id, ip: this.allocate(subnet) }] : [] });
       router.gateway = { networkId: net.id, enableSnat: info.enable_snat !== false, portId: port.id };
@@ -704,7 +745,7 @@ export class NeutronSim implements RegionalService {
     });
     r.add('DELETE', `${v}/routers/:id`, (req, p) => {
       const router = this.get(this.routers, p.id ?? '', authOf(req), 'RouterNotFound', 'Router');
-      const attached = [...this.ports.values()].filter((x) => x.deviceId === router.id && x.deviceOwner === 'network:router_interface');
+      const attached = this.routerInterfaces(router.id);
       if (attached.length > 0) {
         throw fail(Q, 409, `Router ${router.id} has ports still attached: ${attached.map((x) => x.id).join(', ')}`, 'RouterInUse');
       }
@@ -728,7 +769,7 @@ export class NeutronSim implements RegionalService {
       if (typeof body.subnet_id !== 'string') throw fail(Q, 400, 'Bad router request: Either subnet_id or port_id must be specified.', 'BadRequest');
       const subnet = this.get(this.subnets, body.subnet_id, auth, 'SubnetNotFound', 'Subnet');
       if (subnet.gateway === null) throw fail(Q, 400, `Bad router request: Subnet for router interface must have a gateway IP.`, 'BadRequest');
-      const existing = [...this.ports.values()].filter((x) => x.deviceId === router.id && x.deviceOwner === 'network:router_interface');
+      const existing = this.routerInterfaces(router.id);
       if (existing.some((x) => x.fixedIps.some((f) => f.subnetId === subnet.id))) {
         throw fail(Q, 400, `Bad router request: Router already has a port on subnet ${subnet.id}.`, 'BadRequest');
       }
@@ -750,7 +791,7 @@ export class NeutronSim implements RegionalService {
       const router = this.get(this.routers, p.id ?? '', auth, 'RouterNotFound', 'Router');
       const body = isDict(req.body) ? req.body : {};
       const subnet = this.get(this.subnets, String(body.subnet_id ?? ''), auth, 'SubnetNotFound', 'Subnet');
-      const port = [...this.ports.values()].find((x) => x.deviceId === router.id && x.deviceOwner === 'network:router_interface' && x.fixedIps.some((f) => f.subnetId === subnet.id));
+      const port = this.routerInterfaces(router.id).find((x) => x.fixedIps.some((f) => f.subnetId === subnet.id));
       if (!port) throw fail(Q, 404, `Router ${router.id} has no interface on subnet ${subnet.id}`, 'RouterInterfaceNotFoundForSubnet');
       this.removePort(port);
       return { status: 200, body: interfaceJson(router, port, subnet) };
@@ -780,11 +821,9 @@ export class NeutronSim implements RegionalService {
     });
     r.add('DELETE', `${v}/security-groups/:id`, (req, p) => {
       const g = this.get(this.groups, p.id ?? '', authOf(req), 'SecurityGroupNotFound', 'Security group');
-      for (const rule of [...this.rules.values()].filter((x) => x.groupId === g.id)) {
-        this.rules.delete(rule.id);
-        this.count(rule.projectId, 'security_group_rule', -1);
-      }
+      for (const rule of this.rulesOf(g.id)) this.deleteRule(rule);
       this.groups.delete(g.id);
+      if (this.defaultGroups.get(g.projectId) === g.id) this.defaultGroups.delete(g.projectId);
       this.count(g.projectId, 'security_group', -1);
       return { status: 204 };
     });
@@ -792,8 +831,9 @@ export class NeutronSim implements RegionalService {
       const auth = authOf(req);
       const q = req.query;
       const project = q.get('project_id');
-      const list = [...this.rules.values()]
-        .filter((x) => this.visible(auth, x) && (q.get('security_group_id') === null || x.groupId === q.get('security_group_id')) && (project === null || x.projectId === project))
+      const groupId = q.get('security_group_id');
+      const list = (groupId === null ? [...this.rules.values()] : this.rulesOf(groupId))
+        .filter((x) => this.visible(auth, x) && (project === null || x.projectId === project))
         .sort((a, b) => (a.id < b.id ? -1 : 1))
         .map((x) => this.ruleJson(x));
       return this.list(req, 'security_group_rules', 'security-group-rules', list);
@@ -821,8 +861,8 @@ export class NeutronSim implements RegionalService {
         remoteIp = `${toAddress(c.network, c.version)}/${c.prefix}`;
       }
       const remoteGroup = typeof body.remote_group_id === 'string' ? body.remote_group_id : null;
-      const duplicate = [...this.rules.values()].find(
-        (x) => x.groupId === group.id && x.direction === direction && x.ethertype === ethertype && x.protocol === protocol && x.min === min && x.max === max && x.remoteIp === remoteIp && x.remoteGroup === remoteGroup,
+      const duplicate = this.rulesOf(group.id).find(
+        (x) => x.direction === direction && x.ethertype === ethertype && x.protocol === protocol && x.min === min && x.max === max && x.remoteIp === remoteIp && x.remoteGroup === remoteGroup,
       );
       if (duplicate) throw fail(Q, 409, `Security group rule already exists. Rule id is ${duplicate.id}.`, 'SecurityGroupRuleExists');
       this.checkQuota(group.projectId, 'security_group_rule');
@@ -832,8 +872,7 @@ export class NeutronSim implements RegionalService {
     r.add('DELETE', `${v}/security-group-rules/:id`, (req, p) => {
       const rule = this.rules.get(p.id ?? '');
       if (!rule || !this.visible(authOf(req), rule)) throw fail(Q, 404, `Security group rule ${p.id} could not be found.`, 'SecurityGroupRuleNotFound');
-      this.rules.delete(rule.id);
-      this.count(rule.projectId, 'security_group_rule', -1);
+      this.deleteRule(rule);
       return { status: 204 };
     });
 
@@ -888,3 +927,25 @@ export const neutronSpec: RegionalServiceSpec = {
   catalog: { type: 'network', name: 'neutron', path: '' },
   create: (ctx) => new NeutronSim(ctx),
 };
+
+/** Keys filed under a value (a network's subnets, a device's ports), in insertion order. */
+class KeyIndex {
+  private readonly byValue = new Map<string, Set<string>>();
+
+  add(value: string, key: string): void {
+    let keys = this.byValue.get(value);
+    if (!keys) this.byValue.set(value, (keys = new Set()));
+    keys.add(key);
+  }
+
+  remove(value: string, key: string): void {
+    const keys = this.byValue.get(value);
+    if (!keys) return;
+    keys.delete(key);
+    if (keys.size === 0) this.byValue.delete(value);
+  }
+
+  keys(value: string): string[] {
+    return [...(this.byValue.get(value) ?? [])];
+  }
+}
