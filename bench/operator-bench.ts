@@ -6,7 +6,7 @@
  *
  * Prints the wall time to all Ready, backend calls by type, and the ratio of the wall time to the
  * lower bound: calls x latency / backend concurrency (the controllers' workers, each making one
- * call at a time), or the critical path when that is longer. Target: <= 1.5x (not met yet; printed).
+ * call at a time), or the critical path when that is longer. Target: <= 1.5x (printed, not enforced).
  * Then two no-change passes that must make zero backend writes: a restarted operator reconciling
  * every object from cold caches, and the periodic resync of that operator with warm caches.
  * The API server and the simulators run in a child process (bench/operator-platform.ts), so that
@@ -315,8 +315,8 @@ try {
   logDestination.flushSync();
   const warnings = (await readFile(logFile, 'utf8').catch(() => '')).split('\n').filter((line) => line !== '').length;
   if (warnings > 0) console.log(`  operator log: ${warnings} warnings or errors (${logFile} is removed at exit)`);
-  // The no-change passes are a correctness invariant and fail the run. The ratio target is not met
-  // yet (docs/operator.md, "Benchmark" has the figures and why): it is printed, not enforced.
+  // The no-change passes are a correctness invariant and fail the run. The ratio is printed, not
+  // enforced: on a shared 2-core machine it varies by about 10 % from run to run (docs/operator.md).
   if (cold.writes > 0 || warm.writes > 0) process.exitCode = 1;
 } finally {
   await operator?.stop();
