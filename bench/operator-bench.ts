@@ -316,7 +316,7 @@ try {
   const warnings = (await readFile(logFile, 'utf8').catch(() => '')).split('\n').filter((line) => line !== '').length;
   if (warnings > 0) console.log(`  operator log: ${warnings} warnings or errors (${logFile} is removed at exit)`);
   // The no-change passes are a correctness invariant and fail the run. The ratio is printed, not
-  // enforced: on a shared 2-core machine it varies by about 10 % from run to run (docs/operator.md).
+  // enforced: on a shared 2-core machine it varies a lot from run to run (docs/operator.md).
   if (cold.writes > 0 || warm.writes > 0) process.exitCode = 1;
 } finally {
   await operator?.stop();
