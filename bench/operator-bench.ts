@@ -71,13 +71,10 @@ class Platform {
     });
   }
 
-  async counts(): Promise<Record<string, number>[]> {
-    return (await this.ask('counts')).counts;
-  }
-
-  /** CPU the platform process (API server and simulators) has used so far. */
-  async cpuMs(): Promise<number> {
-    return (await this.ask('counts')).cpuMs;
+  /** Backend request counters and the CPU the platform process (API server, simulators) has used so far. */
+  async snapshot(): Promise<{ counts: Record<string, number>[]; cpuMs: number }> {
+    const { counts, cpuMs } = await this.ask('counts');
+    return { counts, cpuMs };
   }
 
   async reset(): Promise<void> {
@@ -86,9 +83,10 @@ class Platform {
 
   async stop(): Promise<void> {
     if (this.child.exitCode !== null) return;
-    const exited = new Promise((resolve) => this.child.once('exit', resolve));
+    const exited = new Promise<number | null>((resolve) => this.child.once('exit', resolve));
     this.child.disconnect();
-    await exited;
+    const code = await exited;
+    if (code !== 0) throw new Error(`the platform process exited with ${code} while stopping`);
   }
 }
 
@@ -129,13 +127,19 @@ async function reconcileResults(operator: RunningOperator): Promise<string[]> {
     .map((sample) => `${String(sample.labels.controller)} ${String(sample.labels.result)} ${count(sample.value)}`);
 }
 
-/** Kubernetes API requests the operator made, by method. */
-async function kubeRequests(operator: RunningOperator): Promise<string> {
-  const requests = operator.metrics.registry.getSingleMetric('rest_client_requests_total');
-  if (!requests) return '';
+/** Kubernetes API requests the operator made so far, by method. */
+async function kubeRequestsByMethod(operator: RunningOperator): Promise<Map<string, number>> {
   const byMethod = new Map<string, number>();
-  for (const sample of (await requests.get()).values) byMethod.set(String(sample.labels.method), (byMethod.get(String(sample.labels.method)) ?? 0) + sample.value);
-  return [...byMethod].map(([method, value]) => `${method} ${count(value)}`).join(', ');
+  const requests = operator.metrics.registry.getSingleMetric('rest_client_requests_total');
+  for (const sample of requests ? (await requests.get()).values : []) {
+    const method = String(sample.labels.method);
+    byMethod.set(method, (byMethod.get(method) ?? 0) + sample.value);
+  }
+  return byMethod;
+}
+
+async function kubeRequests(operator: RunningOperator): Promise<string> {
+  return [...(await kubeRequestsByMethod(operator))].map(([method, value]) => `${method} ${count(value)}`).join(', ');
 }
 
 /** Mean latency of the operator's Kubernetes requests by verb, from rest_client_request_duration_seconds. */
@@ -156,9 +160,9 @@ async function kubeLatencies(operator: RunningOperator): Promise<string> {
 
 /** Kubernetes API writes the operator made (status updates, finalizers, events, namespaces). */
 async function kubeWrites(operator: RunningOperator): Promise<number> {
-  const requests = operator.metrics.registry.getSingleMetric('rest_client_requests_total');
-  if (!requests) return 0;
-  return (await requests.get()).values.filter((sample) => !['GET', 'LIST', 'WATCH'].includes(String(sample.labels.method))).reduce((sum, sample) => sum + sample.value, 0);
+  let writes = 0;
+  for (const [method, value] of await kubeRequestsByMethod(operator)) if (!['GET', 'LIST', 'WATCH'].includes(method)) writes += value;
+  return writes;
 }
 
 /** Ready (for the current generation) among the operator's cached objects; one pass, no copies, polled often. */
@@ -228,7 +232,7 @@ try {
   loopDelay.enable();
   let since = performance.now();
   const cpuBefore = process.cpuUsage();
-  const platformCpuBefore = await platform.cpuMs();
+  const platformCpuBefore = (await platform.snapshot()).cpuMs;
   operator = await startBenchOperator(0);
   let lastReport = since;
   await waitFor(
@@ -247,13 +251,14 @@ try {
   const convergeMs = performance.now() - since;
   const cpu = process.cpuUsage(cpuBefore);
   loopDelay.disable();
-  const platformCpuMs = (await platform.cpuMs()) - platformCpuBefore;
+  const atConvergence = await platform.snapshot();
+  const platformCpuMs = atConvergence.cpuMs - platformCpuBefore;
   if (profiler && profileFile) {
     const { profile } = await profiler.post('Profiler.stop');
     await writeFile(profileFile, JSON.stringify(profile));
     profiler.disconnect();
   }
-  const converged = backendCalls(await platform.counts());
+  const converged = backendCalls(atConvergence.counts);
   const convergeKubeWrites = await kubeWrites(operator);
   // Each worker makes one backend call at a time, and all of them share the operator's slots.
   const backendConcurrency = Math.min(WORKERS * KINDS.length, BACKEND_CONCURRENCY);
@@ -299,14 +304,14 @@ try {
   await waitFor('a reconcile of every object after the restart', () => reachedEach(1), 10 * 60_000);
   const coldMs = performance.now() - since;
   const coldCpu = process.cpuUsage(coldCpuBefore);
-  const cold = backendCalls(await platform.counts());
+  const cold = backendCalls((await platform.snapshot()).counts);
   const coldKubeWrites = await kubeWrites(operator);
   console.log(`  restart, no change: ${count(objects)} reconciles in ${seconds(coldMs)} s, ${count(cold.total)} backend calls, ${count(cold.writes)} backend writes, ${count(coldKubeWrites)} Kubernetes writes; operator CPU ${seconds((coldCpu.user + coldCpu.system) / 1000)} s`);
   if (cold.writes > 0) printCalls(cold, '    ');
 
   await platform.reset();
   await waitFor('the periodic resync of every object', () => reachedEach(2), resyncPeriodMs * 1.2 + 10 * 60_000);
-  const warm = backendCalls(await platform.counts());
+  const warm = backendCalls((await platform.snapshot()).counts);
   const warmKubeWrites = (await kubeWrites(operator)) - coldKubeWrites;
   console.log(`  periodic resync (every ${seconds(resyncPeriodMs)} s), no change: ${count(warm.total)} backend calls, ${count(warm.writes)} backend writes, ${count(warmKubeWrites)} Kubernetes writes`);
   if (warm.writes > 0) printCalls(warm, '    ');

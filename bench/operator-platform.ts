@@ -125,6 +125,16 @@ process.on('message', (message: { type?: string }) => {
   }
 });
 process.on('disconnect', () => {
-  void platform.stop().then(() => api.close()).finally(() => process.exit(0));
+  // A failure to stop is reported and fails the process, so that the parent's run does not hide it.
+  platform
+    .stop()
+    .then(() => api.close())
+    .then(
+      () => process.exit(0),
+      (error: unknown) => {
+        console.error('operator-platform: stopping the simulators or the API server failed:', error);
+        process.exit(1);
+      },
+    );
 });
 send({ type: 'ready', url: api.url, token: api.token, caData: api.caData, objects, setupMs });

@@ -134,7 +134,7 @@ export class BackendRegistry {
     const cached = secrets?.store.get(`${operatorNamespace}/${name}`) as SecretObject | undefined;
     if (cached) return cached;
     try {
-      return await this.options.client.get<SecretObject>(SECRETS, this.options.operatorNamespace, name);
+      return await this.options.client.get<SecretObject>(SECRETS, operatorNamespace, name);
     } catch (error) {
       if (isNotFound(error)) {
         throw new DependencyNotReadyError(`Secret "${name}" does not exist in namespace ${this.options.operatorNamespace}`, 'SecretNotFound');
