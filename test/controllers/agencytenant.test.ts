@@ -8,6 +8,7 @@ import { DATACENTERS, NAMESPACES } from './support/harness.js';
 import {
   condition,
   eventReasons,
+  EVENTS,
   eventually,
   exampleTenant,
   getTenant,
@@ -133,6 +134,16 @@ describe('the example agencies', () => {
     expect(bindings.items.map((binding) => `${binding.subjects[0]?.kind}:${binding.subjects[0]?.name}->${binding.roleRef.name}`).sort()).toEqual(
       ['Group:auditors->view', 'Group:cloud-admins->admin', 'Group:developers->edit'],
     );
+
+    // One "Created" event per reconcile lists what it created, not one event per backend object.
+    const events = await env.harness.client.list<KubeObject & { reason?: string; note?: string; regarding?: { name?: string } }>(EVENTS, {});
+    const created = events.items.filter((event) => event.regarding?.name === 'skatteverket' && event.reason === 'Created');
+    const listed = created.reduce((sum, event) => sum + Number(/^(\d+) actions: /.exec(event.note ?? '')?.[1] ?? 1), 0);
+    const metric = await env.harness.metrics.getSingleMetric('statsmoln_backend_actions_total')?.get();
+    const creates = (metric?.values ?? []).filter((value) => value.labels.kind === 'AgencyTenant' && value.labels.verb === 'create' && value.labels.result === 'success').reduce((sum, value) => sum + value.value, 0);
+    expect(creates).toBeGreaterThan(30);
+    expect(listed).toBe(creates);
+    expect(created.length).toBeLessThan(creates / 5);
   });
 
   it('polisen (classified, groups in the roles claim) and bolagsverket converge to Ready', async () => {

@@ -146,7 +146,9 @@ describe('the generic reconcile loop', () => {
     expect(condition(ready, 'Ready')).toMatchObject({ reason: 'Reconciled', observedGeneration: 1 });
     expect(backend.writes).toEqual(['create agency-a/create-me']);
     const recorded = await listEvents();
-    expect(recorded.map((event) => event.reason)).toContain('Created');
+    const created = recorded.filter((event) => event.reason === 'Created' && (event.regarding as { name?: string } | undefined)?.name === 'create-me');
+    expect(created).toHaveLength(1);
+    expect(created[0]?.note).toMatch(/^\+ create /);
   });
 
   it('applies a spec change and corrects drift on the next reconcile, with an event', async () => {

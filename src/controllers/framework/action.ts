@@ -54,6 +54,38 @@ export function summarizeActions(actions: readonly Action[]): string {
   return [...counts].map(([verb, count]) => `${count} to ${verb}`).join(', ');
 }
 
+/** Actions grouped by verb, verbs in the order they first occur. */
+export function groupByVerb<A extends Action>(actions: readonly A[]): Map<Verb, A[]> {
+  const groups = new Map<Verb, A[]>();
+  for (const action of actions) {
+    const group = groups.get(action.verb);
+    if (group) group.push(action);
+    else groups.set(action.verb, [action]);
+  }
+  return groups;
+}
+
+/**
+ * The head line of each action, joined with "; " within maxBytes (UTF-8): whole lines only, the rest
+ * counted ("... and 4 more"). Prefixed with the count when there is more than one.
+ */
+export function describeActions(actions: readonly Action[], maxBytes: number): string {
+  const lines = actions.map((action) => formatAction(action)[0] ?? action.name);
+  const prefix = lines.length > 1 ? `${lines.length} actions: ` : '';
+  let note = prefix;
+  for (const [index, line] of lines.entries()) {
+    const separator = index === 0 ? '' : '; ';
+    const rest = lines.length - index - 1;
+    const tail = rest > 0 ? `; ... and ${rest} more` : '';
+    // The first line always goes in (the event recorder cuts an over-long note at its limit).
+    if (index > 0 && Buffer.byteLength(note + separator + line + tail, 'utf8') > maxBytes) {
+      return `${note}; ... and ${lines.length - index} more`;
+    }
+    note += separator + line;
+  }
+  return note;
+}
+
 /** The JSON form of a plan, for bots. */
 export function actionJson(action: Action): Omit<Action, 'payload'> {
   const { payload: _payload, ...rest } = action;

@@ -1,7 +1,7 @@
 import { isConditionTrue, isBeingDeleted, Result, setReadiness, setCondition, removeCondition, updateStatusWithRetry, updateWithRetry } from '../../runtime/index.js';
 import type { Condition, KubeObject, ReconcileContext, ReconcileResult, Readiness, ResourceType, SharedInformer } from '../../runtime/index.js';
 import { formatPath, validateObject, validateObjects, type ObjectValidator, type StatsmolnObject } from '../../api/validation/index.js';
-import { formatAction, isWrite, summarizeActions, type Action, type Verb } from './action.js';
+import { describeActions, groupByVerb, isWrite, summarizeActions, type Action, type Verb } from './action.js';
 import { FINALIZER, isObserveOnly, isPaused, type Actuator, type ControllerContext } from './actuator.js';
 import { classifyError, DependencyNotReadyError, errorMessage, errorReason, InvalidConfigurationError } from './errors.js';
 import type { ControllerMetrics } from './metrics.js';
@@ -23,6 +23,9 @@ const EVENT_REASON: Record<Verb, string> = {
   snapshot: 'Snapshotted',
   retain: 'Retained',
 };
+
+/** Kubernetes caps an event's note at 1 KiB. */
+const EVENT_NOTE_BYTES = 1024;
 
 type StatusFields = Record<string, unknown>;
 
@@ -87,7 +90,7 @@ export function resourceReconciler<T extends StatsmolnObject, Observed, Payload>
         metrics.driftDetected.inc({ kind });
         await ctx.events.record(object as unknown as KubeObject, 'Warning', 'DriftDetected', 'Reconcile', `backends differ from the spec: ${summarizeActions(writes)}`);
       }
-      for (const action of actions) await applyOne(action, object, observed, ctx);
+      await applyAll(actions, object, observed, ctx);
       if (writes.length > 0) {
         observed = await actuator.observe(object, ctx);
         const remaining = actuator.plan(object, observed).filter(isWrite);
@@ -106,30 +109,42 @@ export function resourceReconciler<T extends StatsmolnObject, Observed, Payload>
     }
   };
 
-  async function applyOne(action: Action<Payload>, object: T, observed: Observed, ctx: ControllerContext): Promise<void> {
+  /**
+   * Applies the actions in order and records what was done as one event per verb (a tenant's first
+   * reconcile creates some thirty backend objects: one "Created" event lists them, where an event
+   * per action would flood `kubectl describe` and the API server). Actions done before a failure
+   * are still recorded.
+   */
+  async function applyAll(actions: ReadonlyArray<Action<Payload>>, object: T, observed: Observed, ctx: ControllerContext): Promise<Array<Action<Payload>>> {
+    const applied: Array<Action<Payload>> = [];
     try {
-      await actuator.apply(action, object, observed, ctx);
-      metrics.backendActions.inc({ kind, verb: action.verb, result: 'success' });
-    } catch (error) {
-      metrics.backendActions.inc({ kind, verb: action.verb, result: 'error' });
-      throw error;
+      for (const action of actions) {
+        try {
+          await actuator.apply(action, object, observed, ctx);
+          metrics.backendActions.inc({ kind, verb: action.verb, result: 'success' });
+        } catch (error) {
+          metrics.backendActions.inc({ kind, verb: action.verb, result: 'error' });
+          throw error;
+        }
+        applied.push(action);
+      }
+    } finally {
+      for (const [verb, done] of groupByVerb(applied)) {
+        await ctx.events.record(object as unknown as KubeObject, 'Normal', EVENT_REASON[verb], verb, describeActions(done, EVENT_NOTE_BYTES));
+      }
     }
-    const [line] = formatAction(action);
-    await ctx.events.record(object as unknown as KubeObject, 'Normal', EVENT_REASON[action.verb], action.verb, line ?? action.name);
+    return applied;
   }
 
   async function finalize(object: T, ctx: ControllerContext, known: KnownObject): Promise<ReconcileResult> {
     const meta = object as unknown as KubeObject;
     if (!object.metadata.finalizers?.includes(FINALIZER)) return Result.done();
     try {
-      const applied: Array<Action<Payload>> = [];
+      let applied: Array<Action<Payload>> = [];
       let deletionFields: StatusFields = {};
       if (!isObserveOnly(object)) {
         const observed = await actuator.observe(object, ctx);
-        for (const action of actuator.planDeletion(object, observed)) {
-          await applyOne(action, object, observed, ctx);
-          applied.push(action);
-        }
+        applied = await applyAll(actuator.planDeletion(object, observed), object, observed, ctx);
         deletionFields = actuator.deletionStatus?.(object, observed, applied) ?? {};
       }
       if (Object.keys(deletionFields).length > 0) {
