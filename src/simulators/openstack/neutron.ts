@@ -97,6 +97,9 @@ export class NeutronSim implements RegionalService {
   private readonly subnetsByNetwork = new KeyIndex();
   private readonly portsByDevice = new KeyIndex();
   private readonly rulesByGroup = new KeyIndex();
+  // Every listed collection's ids by project and by name: filtered lists (the operator asks by
+  // name and project) look at their matches, not at every network or router of every agency.
+  private readonly lookups = new Map<Map<string, Base>, { project: KeyIndex; name: KeyIndex }>();
   private readonly usedIps = new Map<string, Set<bigint>>();
   private readonly defaultGroups = new Map<string, string>();
   private readonly ctx: RegionContext;
@@ -110,6 +113,33 @@ export class NeutronSim implements RegionalService {
     if (!cidr) throw new Error(`simulator option externalCidr: "${externalCidr}" is not a CIDR`);
     this.addSubnet(ext, cidr, externalCidr, { name: `${SIM_EXTERNAL_NETWORK}-v4`, projectId: admin, enableDhcp: false });
     this.routes();
+  }
+
+  private lookup(map: Map<string, Base>): { project: KeyIndex; name: KeyIndex } {
+    let index = this.lookups.get(map);
+    if (!index) this.lookups.set(map, (index = { project: new KeyIndex(), name: new KeyIndex() }));
+    return index;
+  }
+
+  private store<T extends Base>(map: Map<string, T>, item: T): void {
+    map.set(item.id, item);
+    const index = this.lookup(map);
+    index.project.add(item.projectId, item.id);
+    index.name.add(item.name, item.id);
+  }
+
+  private unstore<T extends Base>(map: Map<string, T>, item: T): void {
+    map.delete(item.id);
+    const index = this.lookup(map);
+    index.project.remove(item.projectId, item.id);
+    index.name.remove(item.name, item.id);
+  }
+
+  private rename<T extends Base>(map: Map<string, T>, item: T, name: string): void {
+    const index = this.lookup(map);
+    index.name.remove(item.name, item.id);
+    item.name = name;
+    index.name.add(name, item.id);
   }
 
   private now(): number {
@@ -142,7 +172,7 @@ export class NeutronSim implements RegionalService {
 
   private addNetwork(opts: { name: string; projectId: string; external: boolean; shared: boolean; description?: string }): NetworkRec {
     const n: NetworkRec = { ...this.base(opts.name, opts.projectId, opts.description), adminStateUp: true, external: opts.external, shared: opts.shared, mtu: 1500 };
-    this.networks.set(n.id, n);
+    this.store(this.networks, n);
     this.count(n.projectId, 'network', 1);
     return n;
   }
@@ -170,7 +200,7 @@ export class NeutronSim implements RegionalService {
       next: pools[0]?.start ?? d.poolStart,
     };
     void cidrText;
-    this.subnets.set(s.id, s);
+    this.store(this.subnets, s);
     this.subnetsByNetwork.add(s.networkId, s.id);
     this.count(s.projectId, 'subnet', 1);
     return s;
@@ -181,7 +211,7 @@ export class NeutronSim implements RegionalService {
   }
 
   private deleteSubnet(s: SubnetRec): void {
-    this.subnets.delete(s.id);
+    this.unstore(this.subnets, s);
     this.subnetsByNetwork.remove(s.networkId, s.id);
     this.usedIps.delete(s.id);
     this.count(s.projectId, 'subnet', -1);
@@ -217,7 +247,7 @@ export class NeutronSim implements RegionalService {
   private addPort(net: NetworkRec, projectId: string, opts: { name?: unknown; deviceOwner?: string; deviceId?: string; fixedIps: { subnetId: string; ip: bigint }[] }): PortRec {
     const mac = `fa:16:3e:${randomBytes(3).toString('hex').match(/../g)?.join(':')}`;
     const p: PortRec = { ...this.base(opts.name, projectId), networkId: net.id, deviceOwner: opts.deviceOwner ?? '', deviceId: opts.deviceId ?? '', fixedIps: opts.fixedIps, mac };
-    this.ports.set(p.id, p);
+    this.store(this.ports, p);
     this.portsByDevice.add(p.deviceId, p.id);
     for (const f of p.fixedIps) {
       let used = this.usedIps.get(f.subnetId);
@@ -229,7 +259,7 @@ export class NeutronSim implements RegionalService {
   }
 
   private removePort(p: PortRec): void {
-    this.ports.delete(p.id);
+    this.unstore(this.ports, p);
     this.portsByDevice.remove(p.deviceId, p.id);
     for (const f of p.fixedIps) this.usedIps.get(f.subnetId)?.delete(f.ip);
     this.count(p.projectId, 'port', -1);
@@ -238,7 +268,7 @@ export class NeutronSim implements RegionalService {
   private ensureDefaultGroup(projectId: string): void {
     if (this.defaultGroups.has(projectId)) return;
     const g: GroupRec = { ...this.base('default', projectId, 'Default security group') };
-    this.groups.set(g.id, g);
+    this.store(this.groups, g);
     this.defaultGroups.set(projectId, g.id);
     this.count(projectId, 'security_group', 1);
     for (const ethertype of ['IPv4', 'IPv6']) {
@@ -416,17 +446,26 @@ export class NeutronSim implements RegionalService {
     };
   }
 
-  private filterList<T extends Base>(req: SimRequest, items: T[], extra?: (item: T) => boolean): T[] {
+  /**
+   * The collection's items that match the query's name, project and tags and the extra test, in id
+   * order. `candidates` (ids from another index) narrows the search; name and project narrow it
+   * through the collection's own indexes. Narrowing only skips items the filter would drop.
+   */
+  private filterList<T extends Base>(req: SimRequest, map: Map<string, T>, extra?: (item: T) => boolean, candidates?: string[]): T[] {
     const q = req.query;
     const auth = authOf(req);
     const all = q.get('tags')?.split(',').filter(Boolean) ?? [];
     const any = q.get('tags-any')?.split(',').filter(Boolean) ?? [];
     const project = q.get('project_id') ?? q.get('tenant_id');
+    const name = q.get('name');
+    const index = this.lookup(map);
+    const ids = candidates ?? (name !== null ? index.name.keys(name) : project !== null ? index.project.keys(project) : undefined);
+    const items = ids ? ids.map((id) => map.get(id)).filter((item): item is T => item !== undefined) : [...map.values()];
     return items
       .filter(
         (i) =>
           this.visible(auth, i, (i as unknown as { shared?: boolean; external?: boolean }).shared === true || (i as unknown as { external?: boolean }).external === true) &&
-          (q.get('name') === null || i.name === q.get('name')) &&
+          (name === null || i.name === name) &&
           (project === null || i.projectId === project) &&
           all.every((t) => i.tags.includes(t)) &&
           (any.length === 0 || any.some((t) => i.tags.includes(t))) &&
@@ -464,7 +503,7 @@ export class NeutronSim implements RegionalService {
     // Networks
     r.add('GET', `${v}/networks`, (req) => {
       const ext = req.query.get('router:external');
-      const nets = this.filterList(req, [...this.networks.values()], (n) => ext === null || String(n.external) === ext.toLowerCase());
+      const nets = this.filterList(req, this.networks, (n) => ext === null || String(n.external) === ext.toLowerCase());
       return this.list(req, 'networks', 'networks', nets.map((n) => this.networkJson(n)));
     });
     r.add('GET', `${v}/networks/:id`, (req, p) => ({ status: 200, body: { network: this.networkJson(this.get(this.networks, p.id ?? '', authOf(req), 'NetworkNotFound', 'Network')) } }));
@@ -484,7 +523,7 @@ export class NeutronSim implements RegionalService {
     r.add('PUT', `${v}/networks/:id`, (req, p) => {
       const n = this.get(this.networks, p.id ?? '', authOf(req), 'NetworkNotFound', 'Network');
       const body = member(Q, req.body, 'network');
-      if (typeof body.name === 'string') n.name = body.name;
+      if (typeof body.name === 'string') this.rename(this.networks, n, body.name);
       if (typeof body.description === 'string') n.description = body.description;
       if (typeof body.admin_state_up === 'boolean') n.adminStateUp = body.admin_state_up;
       n.revision++;
@@ -503,7 +542,7 @@ export class NeutronSim implements RegionalService {
         );
       }
       for (const s of this.subnetsOf(n.id)) this.deleteSubnet(s);
-      this.networks.delete(n.id);
+      this.unstore(this.networks, n);
       this.count(n.projectId, 'network', -1);
       return { status: 204 };
     });
@@ -547,7 +586,7 @@ export class NeutronSim implements RegionalService {
     // Subnets
     r.add('GET', `${v}/subnets`, (req) => {
       const net = req.query.get('network_id');
-      const list = this.filterList(req, [...this.subnets.values()], (s) => net === null || s.networkId === net);
+      const list = this.filterList(req, this.subnets, (s) => net === null || s.networkId === net, net === null ? undefined : this.subnetsByNetwork.keys(net));
       return this.list(req, 'subnets', 'subnets', list.map((s) => this.subnetJson(s)));
     });
     r.add('GET', `${v}/subnets/:id`, (req, p) => ({ status: 200, body: { subnet: this.subnetJson(this.get(this.subnets, p.id ?? '', authOf(req), 'SubnetNotFound', 'Subnet')) } }));
@@ -610,13 +649,14 @@ export class NeutronSim implements RegionalService {
     // Ports
     r.add('GET', `${v}/ports`, (req) => {
       const q = req.query;
+      const networkId = q.get('network_id');
+      const deviceOwner = q.get('device_owner');
+      const deviceId = q.get('device_id');
       const list = this.filterList(
         req,
-        [...this.ports.values()],
-        (x) =>
-          (q.get('network_id') === null || x.networkId === q.get('network_id')) &&
-          (q.get('device_owner') === null || x.deviceOwner === q.get('device_owner')) &&
-          (q.get('device_id') === null || x.deviceId === q.get('device_id')),
+        this.ports,
+        (x) => (networkId === null || x.networkId === networkId) && (deviceOwner === null || x.deviceOwner === deviceOwner) && (deviceId === null || x.deviceId === deviceId),
+        deviceId === null ? undefined : this.portsByDevice.keys(deviceId),
       );
       return this.list(req, 'ports', 'ports', list.map((x) => this.portJson(x)));
     });
@@ -654,7 +694,7 @@ export class NeutronSim implements RegionalService {
       const q = req.query;
       const list = this.filterList(
         req,
-        [...this.floatingIps.values()],
+        this.floatingIps,
         (x) =>
           (q.get('floating_network_id') === null || x.networkId === q.get('floating_network_id')) &&
           (q.get('floating_ip_address') === null || x.address === q.get('floating_ip_address')),
@@ -692,7 +732,7 @@ export class NeutronSim implements RegionalService {
       const fip: FloatingIpRec = { ...this.base('', projectId, body.description), networkId: net.id, portId: '', address: toAddress(fixedIp.ip, 4) };
       const port = this.addPort(net, '', { deviceOwner: 'network:floatingip', deviceId: fip.id, fixedIps: [fixedIp] });
       fip.portId = port.id;
-      this.floatingIps.set(fip.id, fip);
+      this.store(this.floatingIps, fip);
       this.count(projectId, 'floatingip', 1);
       return { status: 201, body: { floatingip: this.floatingIpJson(fip) } };
     });
@@ -700,7 +740,7 @@ export class NeutronSim implements RegionalService {
       const fip = this.get(this.floatingIps, p.id ?? '', authOf(req), 'FloatingIPNotFound', 'Floating IP');
       const port = this.ports.get(fip.portId);
       if (port) this.removePort(port);
-      this.floatingIps.delete(fip.id);
+      this.unstore(this.floatingIps, fip);
       this.count(fip.projectId, 'floatingip', -1);
       return { status: 204 };
     });
@@ -721,7 +761,7 @@ export class NeutronSim implements RegionalService {
       const port = this.addPort(net, '', { deviceOwner: 'network:router_gateway', deviceId: router.id, fixedIps: subnet ? [{ subnetId: subnet.id, ip: this.allocate(subnet) }] : [] });
       router.gateway = { networkId: net.id, enableSnat: info.enable_snat !== false, portId: port.id };
     };
-    r.add('GET', `${v}/routers`, (req) => this.list(req, 'routers', 'routers', this.filterList(req, [...this.routers.values()]).map((x) => this.routerJson(x))));
+    r.add('GET', `${v}/routers`, (req) => this.list(req, 'routers', 'routers', this.filterList(req, this.routers).map((x) => this.routerJson(x))));
     r.add('GET', `${v}/routers/:id`, (req, p) => ({ status: 200, body: { router: this.routerJson(this.get(this.routers, p.id ?? '', authOf(req), 'RouterNotFound', 'Router')) } }));
     r.add('POST', `${v}/routers`, (req) => {
       const auth = authOf(req);
@@ -730,7 +770,7 @@ export class NeutronSim implements RegionalService {
       this.checkQuota(projectId, 'router');
       const router: RouterRec = { ...this.base(body.name, projectId, body.description), gateway: null };
       setGateway(router, body.external_gateway_info, auth);
-      this.routers.set(router.id, router);
+      this.store(this.routers, router);
       this.count(projectId, 'router', 1);
       return { status: 201, body: { router: this.routerJson(router) } };
     });
@@ -738,7 +778,7 @@ export class NeutronSim implements RegionalService {
       const auth = authOf(req);
       const router = this.get(this.routers, p.id ?? '', auth, 'RouterNotFound', 'Router');
       const body = member(Q, req.body, 'router');
-      if (typeof body.name === 'string') router.name = body.name;
+      if (typeof body.name === 'string') this.rename(this.routers, router, body.name);
       if ('external_gateway_info' in body) setGateway(router, body.external_gateway_info, auth);
       router.revision++;
       return { status: 200, body: { router: this.routerJson(router) } };
@@ -750,7 +790,7 @@ export class NeutronSim implements RegionalService {
         throw fail(Q, 409, `Router ${router.id} has ports still attached: ${attached.map((x) => x.id).join(', ')}`, 'RouterInUse');
       }
       setGateway(router, undefined, authOf(req));
-      this.routers.delete(router.id);
+      this.unstore(this.routers, router);
       this.count(router.projectId, 'router', -1);
       return { status: 204 };
     });
@@ -801,7 +841,7 @@ export class NeutronSim implements RegionalService {
     r.add('GET', `${v}/security-groups`, (req) => {
       const auth = authOf(req);
       if (auth.projectId) this.ensureDefaultGroup(auth.projectId);
-      return this.list(req, 'security_groups', 'security-groups', this.filterList(req, [...this.groups.values()]).map((g) => this.groupJson(g)));
+      return this.list(req, 'security_groups', 'security-groups', this.filterList(req, this.groups).map((g) => this.groupJson(g)));
     });
     r.add('GET', `${v}/security-groups/:id`, (req, p) => ({ status: 200, body: { security_group: this.groupJson(this.get(this.groups, p.id ?? '', authOf(req), 'SecurityGroupNotFound', 'Security group')) } }));
     r.add('POST', `${v}/security-groups`, (req) => {
@@ -812,7 +852,7 @@ export class NeutronSim implements RegionalService {
       this.ensureDefaultGroup(projectId);
       this.checkQuota(projectId, 'security_group');
       const g: GroupRec = this.base(body.name, projectId, body.description);
-      this.groups.set(g.id, g);
+      this.store(this.groups, g);
       this.count(projectId, 'security_group', 1);
       for (const ethertype of ['IPv4', 'IPv6']) {
         this.addRule({ groupId: g.id, projectId, direction: 'egress', ethertype, protocol: null, min: null, max: null, remoteIp: null, remoteGroup: null, description: '' });
@@ -822,7 +862,7 @@ export class NeutronSim implements RegionalService {
     r.add('DELETE', `${v}/security-groups/:id`, (req, p) => {
       const g = this.get(this.groups, p.id ?? '', authOf(req), 'SecurityGroupNotFound', 'Security group');
       for (const rule of this.rulesOf(g.id)) this.deleteRule(rule);
-      this.groups.delete(g.id);
+      this.unstore(this.groups, g);
       if (this.defaultGroups.get(g.projectId) === g.id) this.defaultGroups.delete(g.projectId);
       this.count(g.projectId, 'security_group', -1);
       return { status: 204 };
