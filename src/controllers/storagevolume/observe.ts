@@ -186,15 +186,15 @@ async function observeRbd(
 ): Promise<Pick<VolumeObserved, 'volume' | 'namespaceExists'>> {
   const importSpec = object.spec.import;
   const imageName = importSpec?.id ?? importSpec?.filter?.name ?? target.name;
-  const namespaceExists = (await dashboard.listNamespaces(target.pool)).some((entry) => entry.namespace === target.namespace);
+  // An image found by name proves its namespace exists; only a missing one needs the namespace
+  // listing, which the dashboard builds by listing every namespace's images.
   let image: RbdImage | undefined;
-  if (namespaceExists) {
-    try {
-      image = await dashboard.getImage({ pool: target.pool, namespace: target.namespace, name: imageName });
-    } catch (error) {
-      if (!isCephNotFound(error)) throw error;
-    }
+  try {
+    image = await dashboard.getImage({ pool: target.pool, namespace: target.namespace, name: imageName });
+  } catch (error) {
+    if (!isCephNotFound(error)) throw error;
   }
+  const namespaceExists = image !== undefined || (await dashboard.listNamespaces(target.pool)).some((entry) => entry.namespace === target.namespace);
   if (!image && importSpec?.id) {
     throw new InvalidConfigurationError(`import.id: RBD image ${target.pool}/${target.namespace}/${importSpec.id} does not exist`);
   }
