@@ -394,7 +394,9 @@ export class KeystoneSim {
   }
 
   private sameAssignment(a: AssignmentRec, b: AssignmentRec): boolean {
-    return a.roleId === b.roleId && JSON.stringify(a.scope) === JSON.stringify(b.scope) && JSON.stringify(a.actor) === JSON.stringify(b.actor);
+    const sameScope = 'project' in a.scope ? 'project' in b.scope && a.scope.project === b.scope.project : 'domain' in b.scope && a.scope.domain === b.scope.domain;
+    const sameActor = 'user' in a.actor ? 'user' in b.actor && a.actor.user === b.actor.user : 'group' in b.actor && a.actor.group === b.actor.group;
+    return a.roleId === b.roleId && sameScope && sameActor;
   }
 
   private routes(): void {
@@ -737,13 +739,14 @@ export class KeystoneSim {
     r.add('GET', '/v3/role_assignments', (req) => {
       this.requireAdmin(req, 'list_role_assignments');
       const q = req.query;
+      const [role, project, domain, user, group] = ['role.id', 'scope.project.id', 'scope.domain.id', 'user.id', 'group.id'].map((key) => q.get(key));
       const list = this.assignments.filter(
         (a) =>
-          (q.get('role.id') === null || a.roleId === q.get('role.id')) &&
-          (q.get('scope.project.id') === null || ('project' in a.scope && a.scope.project === q.get('scope.project.id'))) &&
-          (q.get('scope.domain.id') === null || ('domain' in a.scope && a.scope.domain === q.get('scope.domain.id'))) &&
-          (q.get('user.id') === null || ('user' in a.actor && a.actor.user === q.get('user.id'))) &&
-          (q.get('group.id') === null || ('group' in a.actor && a.actor.group === q.get('group.id'))),
+          (role === null || a.roleId === role) &&
+          (project === null || ('project' in a.scope && a.scope.project === project)) &&
+          (domain === null || ('domain' in a.scope && a.scope.domain === domain)) &&
+          (user === null || ('user' in a.actor && a.actor.user === user)) &&
+          (group === null || ('group' in a.actor && a.actor.group === group)),
       );
       const body = list.map((a) => ({
         role: { id: a.roleId },
