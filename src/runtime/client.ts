@@ -273,6 +273,8 @@ export class KubeClient {
     const payload = spec.body === undefined ? undefined : JSON.stringify(spec.body);
     if (payload !== undefined) {
       (options.headers as Record<string, string>)['Content-Type'] = spec.contentType ?? 'application/json';
+      // With a length the body goes out with the headers in one write, not chunked in two.
+      (options.headers as Record<string, string>)['Content-Length'] = String(Buffer.byteLength(payload));
     }
     const transport = url.protocol === 'https:' ? https : http;
     const timeoutMs = spec.timeoutMs ?? this.timeoutMs;
@@ -313,8 +315,7 @@ export class KubeClient {
         );
       });
       if (spec.signal?.aborted) onAbort();
-      if (payload !== undefined) req.write(payload);
-      req.end();
+      req.end(payload);
     });
     return attempt(false);
   }

@@ -59,8 +59,8 @@ export class Transport {
         },
       );
       outgoing.on('error', reject);
-      if (req.body !== undefined) outgoing.write(req.body);
-      outgoing.end();
+      // With content-length set, end(body) sends headers and body in one write.
+      outgoing.end(req.body);
     });
   }
 
