@@ -241,11 +241,18 @@ interface KnownObject {
 
 async function ensureFinalizer(ctx: ControllerContext, type: ResourceType, object: StatsmolnObject, known: KnownObject): Promise<void> {
   if (object.metadata.finalizers?.includes(FINALIZER)) return;
-  const updated = await updateWithRetry(ctx.client, type, object.metadata.namespace, object.metadata.name, (fresh) => {
-    const finalizers = fresh.metadata?.finalizers ?? [];
-    if (finalizers.includes(FINALIZER)) return false;
-    fresh.metadata!.finalizers = [...finalizers, FINALIZER];
-  });
+  const updated = await updateWithRetry(
+    ctx.client,
+    type,
+    object.metadata.namespace,
+    object.metadata.name,
+    (fresh) => {
+      const finalizers = fresh.metadata?.finalizers ?? [];
+      if (finalizers.includes(FINALIZER)) return false;
+      fresh.metadata!.finalizers = [...finalizers, FINALIZER];
+    },
+    known.current ? { start: known.current } : {},
+  );
   known.wrote(updated);
   object.metadata.finalizers = updated.metadata?.finalizers ?? [FINALIZER];
   object.metadata.resourceVersion = updated.metadata?.resourceVersion;
