@@ -18,6 +18,8 @@ import type { KubeObject } from './types.js';
 import { objectKey, splitKey } from './types.js';
 import { PRIORITY_NORMAL, PRIORITY_RESYNC, WorkQueue } from './workqueue.js';
 
+const OWN_WRITES_KEPT = 4;
+
 export interface ReconcileContext {
   key: string;
   namespace?: string;
@@ -29,6 +31,12 @@ export interface ReconcileContext {
   retries: number;
   /** How long the key waited in the queue before this reconcile started. */
   queuedMs: number;
+  /**
+   * Tells the controller that this reconcile wrote the object and got `resourceVersion` back: the
+   * watch event of that version brings nothing the reconcile does not know, so it enqueues nothing
+   * (adding a finalizer would otherwise run every object's first reconcile twice).
+   */
+  wrote(resourceVersion: string): void;
 }
 
 export type Reconciler = (ctx: ReconcileContext) => Promise<ReconcileResult>;
@@ -59,6 +67,10 @@ export class Controller<T extends KubeObject = KubeObject> {
   private readonly options: ControllerOptions<T>;
   private readonly informers: SharedInformer<KubeObject>[] = [];
   private readonly terminal = new Map<string, TerminalRecord>();
+  /** Per key, the resourceVersions this controller's last few own writes produced (see ReconcileContext.wrote). */
+  private readonly ownWrites = new Map<string, string[]>();
+  /** Update events that arrived while their key was being reconciled, judged when it finishes. */
+  private readonly heldUpdates = new Map<string, string[]>();
   private started = false;
 
   constructor(options: ControllerOptions<T>) {
@@ -127,11 +139,23 @@ export class Controller<T extends KubeObject = KubeObject> {
       onAdd: (obj) => this.enqueue(objectKey(obj), PRIORITY_NORMAL, obj),
       onUpdate: (old, obj) => {
         if (!changedBeyondStatus(old, obj)) return;
-        this.enqueue(objectKey(obj), PRIORITY_NORMAL, obj);
+        const key = objectKey(obj);
+        const version = obj.metadata?.resourceVersion;
+        if (version !== undefined) {
+          if (this.ownWrites.get(key)?.includes(version)) return;
+          // The event may be the echo of a write the running reconcile has not reported yet.
+          const held = this.heldUpdates.get(key);
+          if (held) {
+            held.push(version);
+            return;
+          }
+        }
+        this.enqueue(key, PRIORITY_NORMAL, obj);
       },
       onDelete: (obj) => {
         const key = objectKey(obj);
         this.terminal.delete(key);
+        this.ownWrites.delete(key);
         this.enqueue(key, PRIORITY_NORMAL, undefined);
       },
       onResync: (obj) => this.enqueue(objectKey(obj), PRIORITY_RESYNC, obj),
@@ -161,10 +185,15 @@ export class Controller<T extends KubeObject = KubeObject> {
       const { key } = item;
       metrics?.activeWorkers.inc({ controller: this.name });
       const started = clock.now();
+      this.heldUpdates.set(key, []);
       const outcome = await this.invoke(key, signal, started - item.addedAt);
       const seconds = (clock.now() - started) / 1000;
       metrics?.reconcileTime.observe({ controller: this.name }, seconds);
       if (!signal.aborted) this.handleResult(key, item.priority, outcome, seconds);
+      const held = this.heldUpdates.get(key) ?? [];
+      this.heldUpdates.delete(key);
+      const own = this.ownWrites.get(key) ?? [];
+      if (held.some((version) => !own.includes(version))) this.enqueue(key, PRIORITY_NORMAL, undefined);
       this.queue.done(key);
       metrics?.activeWorkers.dec({ controller: this.name });
     }
@@ -174,7 +203,11 @@ export class Controller<T extends KubeObject = KubeObject> {
     const { namespace, name } = splitKey(key);
     const logger = this.options.logger.child({ controller: this.name, key });
     try {
-      return await this.options.reconcile({ key, namespace, name, signal, logger, retries: this.queue.numRequeues(key), queuedMs });
+      const wrote = (resourceVersion: string): void => {
+        // A reconcile writes metadata, then status: keep a few, so that a late event still matches.
+        this.ownWrites.set(key, [resourceVersion, ...(this.ownWrites.get(key) ?? [])].slice(0, OWN_WRITES_KEPT));
+      };
+      return await this.options.reconcile({ key, namespace, name, signal, logger, retries: this.queue.numRequeues(key), queuedMs, wrote });
     } catch (error) {
       if (error instanceof TerminalError) return { type: 'terminalError', error };
       if (!(error instanceof Error)) {

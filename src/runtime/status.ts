@@ -17,6 +17,8 @@ export interface RetryOptions {
    * the mutation changes nothing. A stale copy costs one 409, after which the object is re-read.
    */
   start?: KubeObject;
+  /** Called with the server's answer when a write was made (not when the mutation changed nothing). */
+  onWrite?: (written: KubeObject) => void;
 }
 
 type WriteClient = Pick<KubeClient, 'get' | 'update' | 'updateStatus'>;
@@ -39,7 +41,9 @@ async function retryOnConflict<T extends KubeObject>(
     const copy = structuredClone(current);
     if (mutate(copy) === false || JSON.stringify(relevant(copy)) === before) return current;
     try {
-      return await write(copy);
+      const written = await write(copy);
+      options.onWrite?.(written);
+      return written;
     } catch (error) {
       if (!isConflict(error)) throw error;
       lastError = error;

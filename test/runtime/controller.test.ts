@@ -127,6 +127,49 @@ describe('Controller', () => {
     await h.stop();
   });
 
+  it('does not reconcile again for a metadata write it reports as its own, but does when someone else changes it', async () => {
+    const h = await startHarness(async (ctx) => {
+      const object = (await h.source.list(WIDGETS)).items.find((item) => item.metadata?.name === 'a');
+      if (object && !object.metadata?.finalizers?.includes('statsmoln.io/cleanup')) {
+        const written = h.source.upsert({ ...object, metadata: { ...object.metadata, finalizers: ['statsmoln.io/cleanup'] } });
+        ctx.wrote(written.metadata!.resourceVersion!);
+      }
+      return Result.done();
+    });
+    h.source.upsert(widget('a'));
+    await settle();
+    await h.clock.advance(1000);
+    expect(h.calls.length).toBe(1);
+    // Someone strips the finalizer: that is news, and the reconcile puts it back.
+    const stored = (await h.source.list(WIDGETS)).items[0]!;
+    h.source.upsert({ ...stored, metadata: { ...stored.metadata, finalizers: [] } });
+    await settle();
+    await h.clock.advance(1000);
+    expect(h.calls.length).toBe(2);
+    expect((await h.source.list(WIDGETS)).items[0]?.metadata?.finalizers).toEqual(['statsmoln.io/cleanup']);
+    await h.stop();
+  });
+
+  it('reconciles again when someone else changes the object while its reconcile runs', async () => {
+    let first = true;
+    const h = await startHarness(async (ctx) => {
+      const object = (await h.source.list(WIDGETS)).items.find((item) => item.metadata?.name === 'a')!;
+      if (first) {
+        first = false;
+        const written = h.source.upsert({ ...object, metadata: { ...object.metadata, finalizers: ['statsmoln.io/cleanup'] } });
+        ctx.wrote(written.metadata!.resourceVersion!);
+        // Meanwhile a user labels it: that event is not ours.
+        h.source.upsert({ ...written, metadata: { ...written.metadata, labels: { tier: 'gold' } } });
+      }
+      return Result.done();
+    });
+    h.source.upsert(widget('a'));
+    await settle();
+    await h.clock.advance(1000);
+    expect(h.calls.length).toBe(2);
+    await h.stop();
+  });
+
   it('parks a key after a terminal error until the generation changes', async () => {
     let terminal = true;
     const h = await startHarness(async () => {

@@ -57,6 +57,9 @@ export function resourceReconciler<T extends StatsmolnObject, Observed, Payload>
         known.current = written;
         if (written.metadata?.resourceVersion) lastWritten.set(rc.key, written.metadata.resourceVersion);
       },
+      ownWrite: (written) => {
+        if (written.metadata?.resourceVersion) rc.wrote(written.metadata.resourceVersion);
+      },
     };
     const writeStatus = (readiness: Readiness, fields: StatusFields = {}, paused = false) =>
       updateStatus(ctx, type, object, readiness, fields, paused, known);
@@ -150,9 +153,16 @@ export function resourceReconciler<T extends StatsmolnObject, Observed, Payload>
       if (Object.keys(deletionFields).length > 0) {
         await updateStatus(ctx, type, object, { state: 'reconciling', reason: 'Deleting', message: summarizeActions(applied) || 'nothing to delete' }, deletionFields, false, known);
       }
-      await updateWithRetry(ctx.client, type, object.metadata.namespace, object.metadata.name, (fresh) => {
-        fresh.metadata!.finalizers = (fresh.metadata?.finalizers ?? []).filter((finalizer) => finalizer !== FINALIZER);
-      });
+      await updateWithRetry(
+        ctx.client,
+        type,
+        object.metadata.namespace,
+        object.metadata.name,
+        (fresh) => {
+          fresh.metadata!.finalizers = (fresh.metadata?.finalizers ?? []).filter((finalizer) => finalizer !== FINALIZER);
+        },
+        { onWrite: known.ownWrite },
+      );
       await ctx.events.record(meta, 'Normal', 'Finalized', 'Delete', summarizeActions(applied) || 'no backend action');
       return Result.done();
     } catch (error) {
@@ -237,6 +247,8 @@ function currentReadiness(object: StatsmolnObject): Readiness {
 interface KnownObject {
   current: KubeObject | undefined;
   wrote(written: KubeObject): void;
+  /** Reports a write this reconcile made, so that its watch event does not start another one. */
+  ownWrite(written: KubeObject): void;
 }
 
 async function ensureFinalizer(ctx: ControllerContext, type: ResourceType, object: StatsmolnObject, known: KnownObject): Promise<void> {
@@ -251,7 +263,7 @@ async function ensureFinalizer(ctx: ControllerContext, type: ResourceType, objec
       if (finalizers.includes(FINALIZER)) return false;
       fresh.metadata!.finalizers = [...finalizers, FINALIZER];
     },
-    known.current ? { start: known.current } : {},
+    { ...(known.current ? { start: known.current } : {}), onWrite: known.ownWrite },
   );
   known.wrote(updated);
   object.metadata.finalizers = updated.metadata?.finalizers ?? [FINALIZER];
@@ -280,6 +292,6 @@ async function updateStatus(
     status.conditions = conditions;
     status.observedGeneration = generation;
     fresh.status = status;
-  }, start ? { start } : {});
+  }, { ...(start ? { start } : {}), onWrite: known.ownWrite });
   if (written !== start) known.wrote(written);
 }
