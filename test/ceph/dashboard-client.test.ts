@@ -1,6 +1,7 @@
-import { afterEach, describe, expect, it } from '@jest/globals';
+import { afterEach, describe, expect, it, jest } from '@jest/globals';
 import { CephDashboardClient, jwtExpiry, parseCephVersion } from '../../src/backends/ceph/dashboard.js';
 import type { TransportLogger } from '../../src/backends/ceph/transport.js';
+import { CephErrnoError } from '../../src/simulators/ceph/cluster.js';
 import { startCephSimulator, type CephSimulator } from '../../src/simulators/ceph/server.js';
 
 const MiB = 1024 * 1024;
@@ -153,6 +154,65 @@ describe('CephDashboardClient against the simulator', () => {
       usedBytes: 4 * MiB,
       imagesWithUnknownUsage: ['no-fast-diff'],
     });
+  });
+
+  describe('a copy that outlives the process that started it', () => {
+    const source = { pool: 'rbd', name: 'vol' };
+    const partial = { pool: 'rbd', name: 'vol.final-1.partial' };
+
+    /** Starts a 300 ms copy with a client that gives up after 50 ms, as an operator that dies mid-copy. */
+    async function abandonedCopy(active: CephSimulator): Promise<CephDashboardClient> {
+      const client = new CephDashboardClient({ url: active.dashboardUrl, username: active.dashboardUser, password: active.dashboardPassword, taskPollIntervalMs: 10 });
+      await client.createImage({ ...source, sizeBytes: 16 * MiB });
+      active.writeImage(source, 0, 6 * MiB);
+      await client.createSnapshot(source, 'final-1');
+      active.dashboard.taskDurationMs = 300;
+      const dying = new CephDashboardClient({ url: active.dashboardUrl, username: active.dashboardUser, password: active.dashboardPassword, taskPollIntervalMs: 10, taskTimeoutMs: 50 });
+      await expect(dying.copyImage(source, partial, { snapshot: 'final-1' })).rejects.toMatchObject({ name: 'TimeoutError' });
+      // librbd has created the destination and not yet filled it: a torn image, should the copy stop now.
+      expect((await client.getImage(partial)).usedBytes).toBe(0);
+      return client;
+    }
+
+    it('is waited for by the next process, which then finds the destination complete', async () => {
+      sim = await startCephSimulator({ taskWaitMs: 10 });
+      const client = await abandonedCopy(sim);
+      expect(await client.awaitRunningCopy(source, { ...partial, name: 'some-other-copy' })).toEqual({ state: 'none' });
+      expect(await client.awaitRunningCopy(source, partial)).toEqual({ state: 'succeeded' });
+      expect((await client.getImage(partial)).usedBytes).toBe(8 * MiB);
+      expect(await client.awaitRunningCopy(source, partial)).toEqual({ state: 'none' });
+    });
+
+    it('reports a copy that failed after it was abandoned, with its typed error', async () => {
+      sim = await startCephSimulator({ taskWaitMs: 10 });
+      jest.spyOn(sim.cluster, 'finishCopy').mockImplementationOnce(() => {
+        throw new CephErrnoError(122, 'Disk quota exceeded (error copying image)', 'rbd');
+      });
+      const client = await abandonedCopy(sim);
+      expect(await client.awaitRunningCopy(source, partial)).toEqual({ state: 'failed', error: expect.objectContaining({ name: 'OverQuotaError', backendCode: '122' }) });
+      expect((await client.getImage(partial)).usedBytes).toBe(0);
+    });
+  });
+
+  it('creates snapshots on pacific releases before and after mirrorImageSnapshot became a required argument', async () => {
+    const snapshotPosts = (active: CephSimulator): string[] =>
+      Object.entries(active.requestCounts())
+        .filter(([key]) => key.startsWith('dashboard POST /api/block/image/{image_spec}/snap '))
+        .map(([key, count]) => `${key.split(' ').pop() ?? ''} x${count}`);
+    for (const [snapshotMirrorArgument, expected] of [
+      [true, ['201 x1']],
+      [false, ['500 x1', '201 x1']],
+    ] as const) {
+      const active = await startCephSimulator({ snapshotMirrorArgument });
+      sim = active;
+      const client = new CephDashboardClient({ url: active.dashboardUrl, username: active.dashboardUser, password: active.dashboardPassword });
+      await client.createImage({ pool: 'rbd', name: 'vol', sizeBytes: MiB });
+      await client.createSnapshot({ pool: 'rbd', name: 'vol' }, 'final-1');
+      expect((await client.getImage({ pool: 'rbd', name: 'vol' })).snapshots.map((snapshot) => snapshot.name)).toEqual(['final-1']);
+      expect(snapshotPosts(active)).toEqual(expected);
+      await active.close();
+      sim = undefined;
+    }
   });
 });
 

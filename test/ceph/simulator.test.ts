@@ -153,6 +153,47 @@ describe('simulated dashboard wire format', () => {
     now += 30_000;
     expect(await list()).toBe(1);
   });
+
+  it('answers snapshot, copy and rename with the wire format measured on Ceph 16.2.15', async () => {
+    sim = await startCephSimulator({ taskWaitMs: 50 });
+    const headers = { authorization: `Bearer ${await token()}`, accept: V1, 'content-type': 'application/json' };
+    const send = async (method: string, path: string, body: unknown): Promise<{ status: number; body: unknown }> => {
+      const response = await fetch(`${sim?.dashboardUrl}${path}`, { method, headers, body: JSON.stringify(body) });
+      return { status: response.status, body: await response.json() };
+    };
+    await send('POST', '/api/block/image', { name: 'img', pool_name: 'rbd', size: 12 * MiB });
+    sim.writeImage({ pool: 'rbd', name: 'img' }, 0, 6 * MiB);
+
+    // 16.2.15 requires mirrorImageSnapshot (a bare 500 without it) and refuses unknown arguments inside the task.
+    expect(await send('POST', '/api/block/image/rbd%2Fimg/snap', { snapshot_name: 's1' })).toMatchObject({ status: 500, body: { status: '500 Internal Server Error' } });
+    expect(await send('POST', '/api/block/image/rbd%2Fimg/snap', { snapshot_name: 's1', mirrorImageSnapshot: false, bogus: 1 })).toEqual({
+      status: 500,
+      body: { detail: "RbdSnapshot.create() got an unexpected keyword argument 'bogus'", component: null, status: 500, task: { name: 'rbd/snap/create', metadata: { image_spec: 'rbd/img', snapshot_name: 's1', mirrorImageSnapshot: false } } },
+    });
+    expect(await send('POST', '/api/block/image/rbd%2Fimg/snap', { snapshot_name: 's1', mirrorImageSnapshot: false })).toEqual({ status: 201, body: null });
+    const image = (await (await fetch(`${sim.dashboardUrl}/api/block/image/rbd%2Fimg`, { headers })).json()) as Record<string, unknown>;
+    expect(image).toMatchObject({ disk_usage: 0, total_disk_usage: 8 * MiB });
+    expect(image['snapshots']).toEqual([
+      { id: 1, size: 12 * MiB, name: 's1', namespace: 0, mirror_mode: 'journal', timestamp: expect.stringMatching(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/), is_protected: false, used_bytes: null, children: [], disk_usage: 8 * MiB },
+    ]);
+
+    const copyMetadata = { src_image_spec: 'rbd/img', dest_pool_name: 'rbd', dest_namespace: null, dest_image_name: 'copy' };
+    expect(await send('POST', '/api/block/image/rbd%2Fimg/copy', { dest_pool_name: 'rbd', dest_namespace: null, dest_image_name: 'copy', snapshot_name: 'missing' })).toEqual({
+      status: 400,
+      body: { detail: "[errno 2] RBD image not found (error setting image b'img' to snapshot b'missing')", code: '2', component: 'rbd', status: 400, task: { name: 'rbd/copy', metadata: copyMetadata } },
+    });
+    expect(await send('POST', '/api/block/image/rbd%2Fimg/copy', { dest_pool_name: 'rbd', dest_namespace: null, dest_image_name: 'copy', snapshot_name: 's1' })).toEqual({ status: 200, body: null });
+    sim.dashboard.taskDurationMs = 200;
+    expect(await send('POST', '/api/block/image/rbd%2Fimg/copy', { dest_pool_name: 'rbd', dest_namespace: null, dest_image_name: 'slow' })).toEqual({ status: 202, body: { name: 'rbd/copy', metadata: { ...copyMetadata, dest_image_name: 'slow' } } });
+    const tasks = (await (await fetch(`${sim.dashboardUrl}/api/task?name=rbd/copy`, { headers })).json()) as { executing_tasks: unknown[] };
+    expect(tasks.executing_tasks).toEqual([{ name: 'rbd/copy', metadata: { ...copyMetadata, dest_image_name: 'slow' }, begin_time: expect.any(String), progress: 0 }]);
+    expect(sim.cluster.findImage('rbd', '', 'slow')?.written.size).toBe(0);
+    sim.dashboard.taskDurationMs = 0;
+
+    expect(await send('PUT', '/api/block/image/rbd%2Fcopy', { name: 'img' })).toMatchObject({ status: 400, body: { detail: '[errno 17] RBD image already exists (error renaming image)', code: '17' } });
+    expect(await send('PUT', '/api/block/image/rbd%2Fcopy', { name: 'renamed' })).toEqual({ status: 200, body: null });
+    expect(sim.cluster.findImage('rbd', '', 'renamed')?.written.size).toBe(2);
+  });
 });
 
 describe('simulated RGW authentication and authorisation', () => {

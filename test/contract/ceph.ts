@@ -219,6 +219,49 @@ export function cephContract(targetName: string, createTarget: () => Promise<Cep
         await target.dashboard.setPoolMirrorMode(names.pool, 'disabled');
       }, testTimeoutMs);
 
+      it('snapshots an image, copies it as of the snapshot under a temporary name, renames the copy, and deletes the image with its snapshot', async () => {
+        const spec = { pool: target.pool, namespace: names.namespace, name: 'vol-snap' };
+        const partial = { ...spec, name: 'vol-snap.final-1.partial' };
+        const final = { ...spec, name: 'vol-snap.final-1' };
+        await target.dashboard.createImage({ ...spec, sizeBytes: 12 * MiB });
+        await target.writeImage(spec, 6 * MiB);
+        await target.dashboard.createSnapshot(spec, 'final-1');
+
+        const snapped = await target.dashboard.getImage(spec);
+        expect(snapped.snapshots).toEqual([
+          { name: 'final-1', id: expect.any(Number), sizeBytes: 12 * MiB, createdAt: expect.stringMatching(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/), isProtected: false, usedBytes: 8 * MiB, children: [] },
+        ]);
+        // fast-diff reports the head's usage since the last snapshot; the total includes the snapshot.
+        expect(snapped).toMatchObject({ usedBytes: 0, totalUsedBytes: 8 * MiB });
+        await expect(target.dashboard.createSnapshot(spec, 'final-1')).rejects.toMatchObject({ name: 'ConflictError', backendCode: '17' });
+        await expect(target.dashboard.createSnapshot({ ...spec, name: 'missing' }, 'final-1')).rejects.toMatchObject({ name: 'NotFoundError', backendCode: '2' });
+
+        // Written after the snapshot: in the image (3 objects since the snapshot), not in a copy made from the snapshot.
+        await target.writeImage(spec, 12 * MiB);
+        expect(await target.rbdDuUsedBytes(spec)).toBe(12 * MiB);
+        expect(await target.dashboard.awaitRunningCopy(spec, partial)).toEqual({ state: 'none' });
+        await target.dashboard.copyImage(spec, partial, { snapshot: 'final-1' });
+        const copy = await target.dashboard.getImage(partial);
+        expect(copy).toMatchObject({ sizeBytes: 12 * MiB, objectSizeBytes: snapped.objectSizeBytes, features: snapped.features, usedBytes: 8 * MiB, totalUsedBytes: 8 * MiB, snapshots: [] });
+        expect(copy.id).not.toBe(snapped.id);
+        expect(await target.rbdDuUsedBytes(partial)).toBe(8 * MiB);
+        await expect(target.dashboard.copyImage(spec, partial, { snapshot: 'final-1' })).rejects.toMatchObject({ name: 'ConflictError', backendCode: '17' });
+        await expect(target.dashboard.copyImage(spec, { ...spec, name: 'vol-snap.other' }, { snapshot: 'missing' })).rejects.toMatchObject({ name: 'NotFoundError', backendCode: '2' });
+        await expect(target.dashboard.copyImage(spec, { ...spec, namespace: `${target.prefix}-nons`, name: 'x' })).rejects.toMatchObject({ name: 'NotFoundError', backendCode: '2' });
+        await expect(target.dashboard.getImage({ ...spec, name: 'vol-snap.other' })).rejects.toMatchObject({ name: 'NotFoundError' });
+
+        await target.dashboard.renameImage(partial, final.name);
+        await expect(target.dashboard.getImage(partial)).rejects.toMatchObject({ name: 'NotFoundError', status: 404 });
+        expect(await target.dashboard.getImage(final, { omitUsage: true })).toMatchObject({ name: final.name, namespace: names.namespace, id: copy.id, sizeBytes: 12 * MiB });
+        await expect(target.dashboard.renameImage(final, spec.name)).rejects.toMatchObject({ name: 'ConflictError', backendCode: '17' });
+        await expect(target.dashboard.renameImage(partial, 'anything')).rejects.toMatchObject({ name: 'NotFoundError', backendCode: '2' });
+
+        await target.dashboard.deleteImage(spec);
+        await expect(target.dashboard.getImage(spec)).rejects.toMatchObject({ name: 'NotFoundError', status: 404 });
+        expect((await target.dashboard.getImage(final)).usedBytes).toBe(8 * MiB);
+        await target.dashboard.deleteImage(final);
+      }, testTimeoutMs);
+
       it('deletes images, namespaces and pools, and a repeated pool delete succeeds', async () => {
         for (const name of ['vol-data', 'vol-data-2']) await target.dashboard.deleteImage({ pool: target.pool, namespace: names.namespace, name });
         await target.dashboard.deleteNamespace(target.pool, names.namespace);

@@ -59,8 +59,9 @@ cephContract(
       },
       async rbdDuUsedBytes(spec) {
         const { stdout } = await run('rbd', ['--conf', conf, 'du', '--format', 'json', formatImageSpec(spec)]);
-        const report = JSON.parse(stdout) as { images: { name: string; used_size: number }[] };
-        const image = report.images.find((entry) => entry.name === spec.name);
+        // With snapshots, rbd du lists a row per snapshot before the image's own row (the one without `snapshot`).
+        const report = JSON.parse(stdout) as { images: { name: string; snapshot?: string; used_size: number }[] };
+        const image = report.images.find((entry) => entry.name === spec.name && entry.snapshot === undefined);
         if (!image) throw new Error(`rbd du reported no image ${formatImageSpec(spec)}`);
         return image.used_size;
       },

@@ -68,7 +68,35 @@ export interface RbdImage {
    */
   mirrorMode: string;
   createdAt: string;
-  snapshotCount: number;
+  /** The image's snapshots, oldest first (by snapshot id). */
+  snapshots: RbdSnapshot[];
+}
+
+/** One snapshot as the image GET lists it. */
+export interface RbdSnapshot {
+  name: string;
+  /** librbd snapshot id (ids grow: a later snapshot has a higher id). */
+  id: number;
+  /** Image size when the snapshot was taken. */
+  sizeBytes: number;
+  /** ISO time the snapshot was taken. */
+  createdAt: string;
+  isProtected: boolean;
+  /**
+   * Bytes allocated in this snapshot that the previous snapshot did not have (object granularity);
+   * null when the image lacks fast-diff or usage was omitted.
+   */
+  usedBytes: number | null;
+  /** Images cloned from this snapshot. */
+  children: { pool: string; name: string }[];
+}
+
+/** Where an image copy goes: a pool, an optional RBD namespace, a new image name. */
+export interface RbdImageDestination {
+  pool: string;
+  /** Empty string or undefined for the pool's default namespace. */
+  namespace?: string;
+  name: string;
 }
 
 export interface RbdImageCreate {

@@ -11,9 +11,11 @@ import type {
   PoolUsage,
   RbdImage,
   RbdImageCreate,
+  RbdImageDestination,
   RbdMirrorImageMode,
   RbdMirrorPoolMode,
   RbdNamespace,
+  RbdSnapshot,
 } from './dashboard-types.js';
 import { BackendError, BadRequestError, ConflictError, NotFoundError, UnavailableError, TaskFailedError, TimeoutError, UnauthorizedError, UnsupportedError } from './errors.js';
 import { assertRbdName, formatImageSpec, type ImageSpec } from './image-spec.js';
@@ -178,6 +180,16 @@ export class CephDashboardClient {
   }
 
   private async waitForTask(ref: TaskRef, method: HttpMethod, path: string): Promise<unknown> {
+    const outcome = await this.settleTask(ref, method, path);
+    if (!outcome.ok) throw outcome.error;
+    return outcome.value;
+  }
+
+  /**
+   * Polls `/api/task` until the task with the same name and metadata has finished: its value, or
+   * the typed error it failed with. Throws TimeoutError (and transport errors) while it is unknown.
+   */
+  private async settleTask(ref: TaskRef, method: HttpMethod, path: string): Promise<{ ok: true; value: unknown } | { ok: false; error: BackendError }> {
     const deadline = this.now() + this.taskTimeoutMs;
     const wanted = JSON.stringify(ref.metadata ?? {});
     for (;;) {
@@ -188,7 +200,7 @@ export class CephDashboardClient {
       if (!executing) {
         const finished = (body.finished_tasks ?? []).filter(same).sort((a, b) => (b.end_time ?? '').localeCompare(a.end_time ?? ''))[0];
         if (finished) {
-          if (finished.success) return finished.ret_value;
+          if (finished.success) return { ok: true, value: finished.ret_value };
           const exception = finished.exception ?? {};
           const ErrorClass = errorClassForTaskException(exception);
           const detail = typeof exception.detail === 'string' ? exception.detail.slice(0, 300) : 'task failed';
@@ -200,7 +212,7 @@ export class CephDashboardClient {
             ...(exception.code === undefined || exception.code === null ? {} : { backendCode: String(exception.code) }),
           };
           const error = new ErrorClass(`ceph-dashboard task ${ref.name} failed: ${detail}`, details);
-          throw ErrorClass === BadRequestError ? new TaskFailedError(error.message, details, { cause: error }) : error;
+          return { ok: false, error: ErrorClass === BadRequestError ? new TaskFailedError(error.message, details, { cause: error }) : error };
         }
       }
       if (this.now() > deadline) {
@@ -406,6 +418,82 @@ export class CephDashboardClient {
   }
 
   /**
+   * Takes a snapshot of the image (task `rbd/snap/create`). ConflictError when a snapshot of that
+   * name exists, NotFoundError when the image does not.
+   *
+   * Ceph 16.2.15 requires `mirrorImageSnapshot` in the body (a bare 500 without it; `true` takes a
+   * mirror snapshot instead on snapshot-mirrored images). Older pacific releases lack the argument
+   * and refuse it with a 500 "unexpected keyword argument": the client then sends the body without it.
+   */
+  async createSnapshot(spec: ImageSpec, name: string): Promise<void> {
+    assertRbdName('snapshot', name);
+    const path = `${imagePath(spec)}/snap`;
+    try {
+      await this.callTask('POST', path, { json: { snapshot_name: name, mirrorImageSnapshot: false } });
+    } catch (error) {
+      if (!(error instanceof BackendError) || error.status !== 500 || !error.message.includes("unexpected keyword argument 'mirrorImageSnapshot'")) throw error;
+      await this.callTask('POST', path, { json: { snapshot_name: name } });
+    }
+  }
+
+  /**
+   * Copies the image (its head, or its state at `snapshot`) into a new image: a full, independent
+   * copy with the source's size, features and object size, without the source's snapshots (task
+   * `rbd/copy`). ConflictError when the destination exists; NotFoundError when the source, the
+   * snapshot or the destination's pool or namespace does not. librbd creates the destination first
+   * and then fills it, so a copy that dies half way leaves a torn image behind: copy to a
+   * temporary name and rename it when this resolves.
+   */
+  async copyImage(source: ImageSpec, dest: RbdImageDestination, options: { snapshot?: string } = {}): Promise<void> {
+    assertDestination(dest);
+    if (options.snapshot !== undefined) assertRbdName('snapshot', options.snapshot);
+    await this.callTask('POST', `${imagePath(source)}/copy`, {
+      json: {
+        dest_pool_name: dest.pool,
+        dest_namespace: dest.namespace || null,
+        dest_image_name: dest.name,
+        ...(options.snapshot === undefined ? {} : { snapshot_name: options.snapshot }),
+      },
+    });
+  }
+
+  /**
+   * Waits for a copy from `source` to `dest` that the dashboard is still running as a task (one
+   * an earlier process started and did not see finish): `none` when no such copy is running,
+   * `succeeded` when it finished and the destination is complete, `failed` (with the task's error)
+   * when it finished without completing the destination. Throws TimeoutError while it keeps running.
+   */
+  async awaitRunningCopy(source: ImageSpec, dest: RbdImageDestination): Promise<{ state: 'none' | 'succeeded' } | { state: 'failed'; error: BackendError }> {
+    assertDestination(dest);
+    const path = `${imagePath(source)}/copy`;
+    const response = await this.call('GET', '/api/task', { query: { name: 'rbd/copy' } });
+    const body = response.body as { executing_tasks?: TaskEntry[] };
+    const running = (body.executing_tasks ?? []).find((task) => {
+      const metadata = task.metadata ?? {};
+      return (
+        task.name === 'rbd/copy' &&
+        metadata['src_image_spec'] === formatImageSpec(source) &&
+        metadata['dest_pool_name'] === dest.pool &&
+        (metadata['dest_namespace'] ?? '') === (dest.namespace ?? '') &&
+        metadata['dest_image_name'] === dest.name
+      );
+    });
+    if (!running) return { state: 'none' };
+    const outcome = await this.settleTask({ name: running.name, metadata: running.metadata }, 'POST', path);
+    return outcome.ok ? { state: 'succeeded' } : { state: 'failed', error: outcome.error };
+  }
+
+  /**
+   * Renames an image within its pool and namespace (task `rbd/edit`). ConflictError when the new
+   * name is taken, NotFoundError when the image does not exist. Not retried by the transport: a
+   * repeated rename after a lost answer would fail with NotFoundError although the first one worked.
+   */
+  async renameImage(spec: ImageSpec, newName: string): Promise<void> {
+    assertRbdName('image', newName);
+    await this.callTask('PUT', imagePath(spec), { json: { name: newName }, idempotent: false });
+  }
+
+  /**
    * One page of a pool's images (API v2.0), sorted by name. The dashboard caches the pool's image
    * names for up to 30 s, so an image created moments ago may be missing from a listing; reading
    * an image by name is always current.
@@ -543,7 +631,17 @@ interface ImageBody {
   total_disk_usage?: number | null;
   mirror_mode?: string;
   timestamp?: string;
-  snapshots?: unknown[];
+  snapshots?: SnapshotBody[];
+}
+
+interface SnapshotBody {
+  id: number;
+  name: string;
+  size: number;
+  timestamp?: string;
+  is_protected?: boolean | null;
+  disk_usage?: number | null;
+  children?: { pool_name: string; image_name: string }[];
 }
 
 interface DfBody {
@@ -606,7 +704,19 @@ function toImage(body: ImageBody): RbdImage {
     totalUsedBytes: typeof body.total_disk_usage === 'number' ? body.total_disk_usage : null,
     mirrorMode: body.mirror_mode ?? 'unknown',
     createdAt: body.timestamp ?? '',
-    snapshotCount: body.snapshots?.length ?? 0,
+    snapshots: (body.snapshots ?? []).map(toSnapshot).sort((a, b) => a.id - b.id),
+  };
+}
+
+function toSnapshot(body: SnapshotBody): RbdSnapshot {
+  return {
+    name: body.name,
+    id: body.id,
+    sizeBytes: body.size,
+    createdAt: body.timestamp ?? '',
+    isProtected: body.is_protected === true,
+    usedBytes: typeof body.disk_usage === 'number' ? body.disk_usage : null,
+    children: (body.children ?? []).map((child) => ({ pool: child.pool_name, name: child.image_name })),
   };
 }
 
@@ -615,6 +725,12 @@ function imagePath(spec: ImageSpec): string {
   if (spec.namespace) assertRbdName('namespace', spec.namespace);
   assertRbdName('image', spec.name);
   return `/api/block/image/${encodeURIComponent(formatImageSpec(spec))}`;
+}
+
+function assertDestination(dest: RbdImageDestination): void {
+  assertRbdName('pool', dest.pool);
+  if (dest.namespace) assertRbdName('namespace', dest.namespace);
+  assertRbdName('image', dest.name);
 }
 
 /** Ceph parses quotas as non-negative integers (0 = no limit). */

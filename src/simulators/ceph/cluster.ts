@@ -46,7 +46,22 @@ export interface SimImage {
   createdAt: Date;
   /** Object index -> highest byte offset written within it (exclusive). */
   written: Map<number, number>;
+  /** Objects written since the last snapshot (all written objects while there is none): fast-diff's dirty set. */
+  dirty: Set<number>;
+  /** Oldest first. */
+  snapshots: SimSnapshot[];
   mirror: { enabled: boolean; mode: 'journal' | 'snapshot'; scheduleInterval?: string };
+}
+
+/** A snapshot: the image's size and data as they were, and which objects changed since the previous one. */
+export interface SimSnapshot {
+  id: number;
+  name: string;
+  size: number;
+  createdAt: Date;
+  written: Map<number, number>;
+  dirty: Set<number>;
+  protected: boolean;
 }
 
 export interface SimPool {
@@ -60,6 +75,8 @@ export interface SimPool {
   createdAt: Date;
   /** '' is the default namespace and always exists. */
   namespaces: Map<string, Map<string, SimImage>>;
+  /** Snapshot ids come from the pool's snapshot sequence, as for librbd's self-managed snapshots. */
+  snapSeq: number;
 }
 
 export class SimCluster {
@@ -91,6 +108,7 @@ export class SimCluster {
       mirrorMode: 'disabled',
       createdAt: this.now(),
       namespaces: new Map([['', new Map()]]),
+      snapSeq: 0,
     };
     this.pools.set(name, pool);
     return pool;
@@ -141,10 +159,65 @@ export class SimCluster {
       features: [...(features ?? DEFAULT_FEATURES)].sort(),
       createdAt: this.now(),
       written: new Map(),
+      dirty: new Set(),
+      snapshots: [],
       mirror: { enabled: false, mode: 'journal' },
     };
     images.set(name, image);
     return image;
+  }
+
+  /** `rbd snap create`: EEXIST when the image has a snapshot of that name. */
+  createSnapshot(poolName: string, image: SimImage, name: string): SimSnapshot {
+    const pool = this.openPool(poolName);
+    if (image.snapshots.some((snapshot) => snapshot.name === name)) {
+      throw new CephErrnoError(17, `RBD image already exists (error creating snapshot b'${name}' from b'${image.name}')`, 'rbd');
+    }
+    pool.snapSeq += 1;
+    const snapshot: SimSnapshot = { id: pool.snapSeq, name, size: image.size, createdAt: this.now(), written: new Map(image.written), dirty: image.dirty, protected: false };
+    image.snapshots.push(snapshot);
+    image.dirty = new Set();
+    return snapshot;
+  }
+
+  /**
+   * The first half of `rbd copy` (librbd creates the destination, then copies into it): an empty
+   * image with the source's (or the snapshot's) size, object size and features. ENOENT for a missing
+   * snapshot, EEXIST for a taken destination name.
+   */
+  beginCopy(source: SimImage, snapshotName: string | undefined, destPool: string, destNamespace: string, destName: string): { image: SimImage; data: Map<number, number> } {
+    let size = source.size;
+    let data = source.written;
+    if (snapshotName !== undefined) {
+      const snapshot = source.snapshots.find((candidate) => candidate.name === snapshotName);
+      if (!snapshot) throw new CephErrnoError(2, `RBD image not found (error setting image b'${source.name}' to snapshot b'${snapshotName}')`, 'rbd');
+      size = snapshot.size;
+      data = snapshot.written;
+    }
+    const copyError = `error copying image b'${source.name}' to b'${destName}'`;
+    const images = this.openPool(destPool).namespaces.get(destNamespace);
+    if (!images) throw new CephErrnoError(2, `RBD image not found (${copyError})`, 'rbd');
+    if (images.has(destName)) throw new CephErrnoError(17, `RBD image already exists (${copyError})`, 'rbd');
+    const image = this.createImage(destPool, destNamespace, destName, size, source.objectSize, source.features);
+    return { image, data: new Map(data) };
+  }
+
+  /** The second half of `rbd copy`: the data is in the destination. */
+  finishCopy(image: SimImage, data: Map<number, number>): void {
+    image.written = data;
+    image.dirty = new Set(data.keys());
+  }
+
+  /** `rbd rename` within a pool and namespace: ENOENT for a missing image, EEXIST for a taken name. */
+  renameImage(poolName: string, namespace: string, name: string, newName: string): void {
+    const images = this.namespaceImages(this.openPool(poolName), namespace);
+    const image = images.get(name);
+    if (!image) throw new CephErrnoError(2, `RBD image not found (error opening image b'${name}' at snapshot None)`, 'rbd');
+    if (newName === name) return;
+    if (images.has(newName)) throw new CephErrnoError(17, 'RBD image already exists (error renaming image)', 'rbd');
+    images.delete(name);
+    image.name = newName;
+    images.set(newName, image);
   }
 
   /** The image, or the `rbd.ImageNotFound` librbd raises when opening it. */
@@ -163,8 +236,13 @@ export class SimCluster {
     image.size = size;
     for (const [index, end] of image.written) {
       const start = index * image.objectSize;
-      if (start >= size) image.written.delete(index);
-      else if (start + end > size) image.written.set(index, size - start);
+      if (start >= size) {
+        image.written.delete(index);
+        image.dirty.delete(index);
+      } else if (start + end > size) {
+        image.written.set(index, size - start);
+        image.dirty.add(index);
+      }
     }
   }
 
@@ -184,16 +262,33 @@ export class SimCluster {
       const objectEnd = Math.min(end, (index + 1) * image.objectSize);
       const within = objectEnd - index * image.objectSize;
       image.written.set(index, Math.max(image.written.get(index) ?? 0, within));
+      image.dirty.add(index);
       position = objectEnd;
     }
   }
 
-  /** Used bytes at object granularity (each allocated object counts whole, clipped to the image end). */
+  /**
+   * Used bytes of the image head at object granularity (each allocated object counts whole,
+   * clipped to the image end), as fast-diff reports them: the objects written since the last
+   * snapshot, so all of them while the image has no snapshot.
+   */
   usedBytes(image: SimImage): number {
+    return this.objectBytes(image.dirty, image.size, image.objectSize);
+  }
+
+  /** Bytes a snapshot added over the previous one, at object granularity. */
+  snapshotUsedBytes(image: SimImage, snapshot: SimSnapshot): number {
+    return this.objectBytes(snapshot.dirty, snapshot.size, image.objectSize);
+  }
+
+  /** The head's and every snapshot's used bytes together (the dashboard's `total_disk_usage`). */
+  totalUsedBytes(image: SimImage): number {
+    return image.snapshots.reduce((sum, snapshot) => sum + this.snapshotUsedBytes(image, snapshot), this.usedBytes(image));
+  }
+
+  private objectBytes(objects: Iterable<number>, size: number, objectSize: number): number {
     let used = 0;
-    for (const index of image.written.keys()) {
-      used += Math.min(image.objectSize, image.size - index * image.objectSize);
-    }
+    for (const index of objects) used += Math.max(0, Math.min(objectSize, size - index * objectSize));
     return used;
   }
 

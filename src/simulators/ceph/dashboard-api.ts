@@ -20,6 +20,11 @@ export interface DashboardSimOptions {
   taskDurationMs?: number;
   /** Replaces every endpoint's task wait (2-5 s in Ceph), so tests can see 202 quickly. */
   taskWaitMs?: number;
+  /**
+   * Whether snapshot creation takes (and requires) `mirrorImageSnapshot`, as in 16.2.15 (default);
+   * false answers like older pacific releases, which refuse the argument.
+   */
+  snapshotMirrorArgument?: boolean;
 }
 
 interface TaskRecord {
@@ -49,6 +54,9 @@ export function cherrypyErrorBody(status: number, detail: string): unknown {
 function cherrypyError(status: number, detail: string): SimHttpError {
   return new SimHttpError(status, cherrypyErrorBody(status, detail));
 }
+
+/** A Python TypeError inside a task (a handler called with an argument it does not take): a 500 with the task. */
+class PythonTypeError extends Error {}
 
 const internalError = (): SimHttpError =>
   cherrypyError(500, 'The server encountered an unexpected condition which prevented it from fulfilling the request.');
@@ -107,6 +115,8 @@ export class DashboardApi {
     if (resource === 'block' && second === 'image') {
       if (segments.length === 2) return method === 'GET' ? this.listImages(request) : this.createImageTask(request, method);
       if (segments.length === 3 && third !== undefined) return this.image(request, method, third);
+      if (segments.length === 4 && third !== undefined && fourth === 'copy' && method === 'POST') return this.copyImage(request, third);
+      if (segments.length === 4 && third !== undefined && fourth === 'snap' && method === 'POST') return this.createSnapshot(request, third);
     }
     if (resource === 'block' && second === 'pool' && third !== undefined && fourth === 'namespace') {
       this.requireVersion(request, '1.0');
@@ -173,11 +183,26 @@ export class DashboardApi {
    * the task ends within `waitForMs`, 202 with name and metadata otherwise, and a failed task's
    * error body carries the task.
    */
-  private async runTask(name: string, metadata: Record<string, unknown>, waitForMs: number, okStatus: number, work: () => unknown): Promise<SimResponse> {
+  private async runTask(
+    name: string,
+    metadata: Record<string, unknown>,
+    waitForMs: number,
+    okStatus: number,
+    work: () => unknown,
+    /** What happens at once, before the task's duration (librbd creating a copy's destination). */
+    begin?: () => void,
+  ): Promise<SimResponse> {
     const record: TaskRecord = { name, metadata, begin_time: new Date(this.options.now()).toISOString().replace('Z', '000Z'), progress: 0 };
     let rawError: unknown;
+    let beginError: { error: unknown } | undefined;
+    try {
+      begin?.();
+    } catch (error) {
+      beginError = { error };
+    }
     const finish = (): void => {
       try {
+        if (beginError) throw beginError.error;
         record.ret_value = work() ?? null;
         record.success = true;
         record.exception = null;
@@ -195,7 +220,7 @@ export class DashboardApi {
       if (index >= 0) this.executing.splice(index, 1);
       this.finished = [record, ...this.finished.filter((task) => Date.parse(task.end_time ?? '') > end - FINISHED_TASK_TTL_MS)].slice(0, MAX_FINISHED_TASKS);
     };
-    const duration = this.taskDurationMs;
+    const duration = beginError ? 0 : this.taskDurationMs;
     if (duration > (this.options.taskWaitMs ?? waitForMs)) {
       this.executing.push(record);
       setTimeout(finish, duration).unref();
@@ -218,6 +243,7 @@ export class DashboardApi {
     if (error instanceof CephNotFoundError) {
       return { detail: `(404, '${error.message}')`, code: 404, component: null, status: 404, task };
     }
+    if (error instanceof PythonTypeError) return { detail: error.message, component: null, status: 500, task };
     if (error instanceof SimHttpError) {
       const body = error.body as Record<string, unknown>;
       return { ...body, status: error.status, task };
@@ -462,6 +488,7 @@ export class DashboardApi {
       const body = parseJson(request) as Record<string, unknown>;
       return this.runTask('rbd/edit', { image_spec: imageSpec, name: typeof body['name'] === 'string' ? body['name'] : null }, 4000, 200, () => {
         const image = this.cluster.openImage(spec.pool, spec.namespace ?? '', spec.name);
+        if (typeof body['name'] === 'string' && body['name'] && body['name'] !== spec.name) this.cluster.renameImage(spec.pool, spec.namespace ?? '', spec.name, body['name']);
         if (body['size'] !== undefined && body['size'] !== null && Number(body['size']) !== image.size) this.cluster.resizeImage(image, Number(body['size']));
         if (body['enable_mirror'] === true && !image.mirror.enabled) {
           this.enableMirroring(spec.pool, spec.namespace ?? '', image, body['mirror_mode'], body['schedule_interval']);
@@ -484,6 +511,58 @@ export class DashboardApi {
     throw cherrypyError(404, `The path '${request.path}' was not found.`);
   }
 
+  /** `POST /api/block/image/{image_spec}/snap` (task `rbd/snap/create`, 201). */
+  private createSnapshot(request: SimRequest, specText: string): Promise<SimResponse> {
+    this.requireVersion(request, '1.0');
+    const spec = parseSpec(specText);
+    const body = parseJson(request) as Record<string, unknown>;
+    const takesMirrorArgument = this.options.snapshotMirrorArgument ?? true;
+    // A missing required argument fails before the task starts (a bare 500), an unknown one inside it.
+    if (typeof body['snapshot_name'] !== 'string' || (takesMirrorArgument && !('mirrorImageSnapshot' in body))) throw internalError();
+    const snapshotName = body['snapshot_name'];
+    const metadata: Record<string, unknown> = { image_spec: specString(spec), snapshot_name: snapshotName };
+    if (takesMirrorArgument) metadata['mirrorImageSnapshot'] = body['mirrorImageSnapshot'];
+    const known = new Set(['snapshot_name', ...(takesMirrorArgument ? ['mirrorImageSnapshot'] : [])]);
+    const unknown = Object.keys(body).find((key) => !known.has(key));
+    return this.runTask('rbd/snap/create', metadata, 2000, 201, () => {
+      if (unknown !== undefined) throw new PythonTypeError(`RbdSnapshot.create() got an unexpected keyword argument '${unknown}'`);
+      const image = this.cluster.openImage(spec.pool, spec.namespace ?? '', spec.name);
+      this.cluster.createSnapshot(spec.pool, image, snapshotName);
+      return null;
+    });
+  }
+
+  /**
+   * `POST /api/block/image/{image_spec}/copy` (task `rbd/copy`, 200): librbd creates the
+   * destination at once and fills it while the task runs, so a copy cut short leaves a torn image.
+   */
+  private copyImage(request: SimRequest, specText: string): Promise<SimResponse> {
+    this.requireVersion(request, '1.0');
+    const spec = parseSpec(specText);
+    const body = parseJson(request) as Record<string, unknown>;
+    const destPool = body['dest_pool_name'];
+    const destName = body['dest_image_name'];
+    if (typeof destPool !== 'string' || typeof destName !== 'string' || !('dest_namespace' in body)) throw internalError();
+    const destNamespace = typeof body['dest_namespace'] === 'string' ? body['dest_namespace'] : null;
+    const snapshotName = typeof body['snapshot_name'] === 'string' && body['snapshot_name'] ? body['snapshot_name'] : undefined;
+    const metadata = { src_image_spec: specString(spec), dest_pool_name: destPool, dest_namespace: destNamespace, dest_image_name: destName };
+    let copy: { image: SimImage; data: Map<number, number> } | undefined;
+    return this.runTask(
+      'rbd/copy',
+      metadata,
+      2000,
+      200,
+      () => {
+        if (copy) this.cluster.finishCopy(copy.image, copy.data);
+        return null;
+      },
+      () => {
+        const source = this.cluster.openImage(spec.pool, spec.namespace ?? '', spec.name);
+        copy = this.cluster.beginCopy(source, snapshotName, destPool, destNamespace ?? '', destName);
+      },
+    );
+  }
+
   private enableMirroring(poolName: string, namespace: string, image: SimImage, mode: unknown, scheduleInterval: unknown): void {
     const pool = this.cluster.openPool(poolName);
     // Namespaces start with mirroring disabled and Ceph 16's dashboard cannot change that.
@@ -495,7 +574,7 @@ export class DashboardApi {
   }
 
   private serializeImage(poolName: string, namespace: string | undefined, image: SimImage, omitUsage: boolean): Record<string, unknown> {
-    const usage = !omitUsage && this.cluster.hasFastDiff(image) && image.mirror.mode !== 'snapshot' ? this.cluster.usedBytes(image) : null;
+    const withUsage = !omitUsage && this.cluster.hasFastDiff(image) && image.mirror.mode !== 'snapshot';
     return {
       size: image.size,
       obj_size: image.objectSize,
@@ -516,9 +595,20 @@ export class DashboardApi {
       stripe_unit: image.objectSize,
       data_pool: null,
       parent: null,
-      snapshots: [],
-      total_disk_usage: usage,
-      disk_usage: usage,
+      snapshots: image.snapshots.map((snapshot) => ({
+        id: snapshot.id,
+        size: snapshot.size,
+        name: snapshot.name,
+        namespace: 0,
+        mirror_mode: image.mirror.mode,
+        timestamp: `${snapshot.createdAt.toISOString().replace(/\.\d{3}Z$/, '')}Z`,
+        is_protected: snapshot.protected,
+        used_bytes: null,
+        children: [],
+        ...(withUsage ? { disk_usage: this.cluster.snapshotUsedBytes(image, snapshot) } : {}),
+      })),
+      total_disk_usage: withUsage ? this.cluster.totalUsedBytes(image) : null,
+      disk_usage: withUsage ? this.cluster.usedBytes(image) : null,
       configuration: [],
     };
   }

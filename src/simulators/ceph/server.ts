@@ -23,6 +23,8 @@ export interface CephSimulatorOptions {
   taskDurationMs?: number;
   /** Overrides the endpoints' task waits (2-5 s in Ceph). */
   taskWaitMs?: number;
+  /** False: snapshot creation answers like pacific before 16.2.15's `mirrorImageSnapshot` argument. */
+  snapshotMirrorArgument?: boolean;
   tokenTtlMs?: number;
   /** Seed of the fault injectors' random draws. */
   seed?: number;
@@ -87,6 +89,7 @@ export async function startCephSimulator(options: CephSimulatorOptions = {}): Pr
     ...(options.taskDurationMs === undefined ? {} : { taskDurationMs: options.taskDurationMs }),
     ...(options.tokenTtlMs === undefined ? {} : { tokenTtlMs: options.tokenTtlMs }),
     ...(options.taskWaitMs === undefined ? {} : { taskWaitMs: options.taskWaitMs }),
+    ...(options.snapshotMirrorArgument === undefined ? {} : { snapshotMirrorArgument: options.snapshotMirrorArgument }),
   });
   const rgw = new RgwApi(now);
   const admin = rgw.addUser(
