@@ -94,10 +94,14 @@ describe('planVolume', () => {
     expect(lines(planVolume(spec, observed))).toEqual(expected);
   });
 
-  it('refuses deletionPolicy Snapshot on rbd as invalid configuration', () => {
-    expect(() => planVolume(volume({ backend: 'rbd', encrypted: false, deletionPolicy: 'Snapshot' }), { target: rbdTarget, namespaceExists: true })).toThrow(
-      expect.objectContaining({ name: 'InvalidConfigurationError', message: expect.stringContaining('deletionPolicy Snapshot is not available for backend rbd') }),
-    );
+  it('plans deletionPolicy Snapshot on rbd like any other rbd volume: namespace and image, nothing refused', () => {
+    const spec = volume({ backend: 'rbd', encrypted: false, deletionPolicy: 'Snapshot' });
+    expect(lines(planVolume(spec, { target: rbdTarget, namespaceExists: false }))).toEqual([
+      '+ create rbd namespace flash-pool/agency-a (sto-1/production): missing',
+      '+ create rbd image agency-a.db (sto-1/production): missing',
+      '    size: null -> 100 GiB',
+    ]);
+    expect(planVolume(spec, { target: rbdTarget, volume: existing({ backendId: 'flash-pool/agency-a/agency-a.db', name: 'agency-a.db' }) })).toEqual([]);
   });
 });
 
@@ -106,7 +110,7 @@ describe('planVolumeDeletion', () => {
     ['Retain (default)', volume(), { target: cinderTarget, volume: existing() }, ['retain: deletionPolicy Retain']],
     ['Delete', volume({ deletionPolicy: 'Delete' }), { target: cinderTarget, volume: existing() }, ['delete: deletionPolicy Delete']],
     ['Snapshot on cinder', volume({ deletionPolicy: 'Snapshot' }), { target: cinderTarget, volume: existing() }, ['snapshot: deletionPolicy Snapshot: final copy, then delete']],
-    ['Snapshot on rbd falls back to Retain', volume({ backend: 'rbd', deletionPolicy: 'Snapshot' }), { target: rbdTarget, volume: existing() }, ['retain: deletionPolicy Snapshot unavailable for rbd: retained']],
+    ['Snapshot on rbd', volume({ backend: 'rbd', deletionPolicy: 'Snapshot' }), { target: rbdTarget, volume: existing() }, ['snapshot: deletionPolicy Snapshot: final copy, then delete']],
     [
       'Snapshot on cinder with a full quota: room for the snapshot and the final copy first',
       volume({ deletionPolicy: 'Snapshot' }),
@@ -117,6 +121,24 @@ describe('planVolumeDeletion', () => {
   ];
   it.each(cases)('%s', (_name, spec, observed, expected) => {
     expect(planVolumeDeletion(spec, observed).map((action) => `${action.verb}: ${action.reason ?? ''}`)).toEqual(expected);
+  });
+
+  it('Snapshot on rbd is one snapshot-then-delete action on the image, with no Cinder quota step', () => {
+    const actions = planVolumeDeletion(volume({ backend: 'rbd', encrypted: false, deletionPolicy: 'Snapshot' }), {
+      target: rbdTarget,
+      volume: existing({ backendId: 'flash-pool/agency-a/agency-a.db', name: 'agency-a.db' }),
+      quota: quota({ gigabytes: { limit: 1000, used: 1000 }, volumes: { limit: 10, used: 10 }, snapshots: { limit: 10, used: 10 } }),
+    });
+    expect(actions).toEqual([
+      {
+        verb: 'snapshot',
+        resource: 'rbd image',
+        scope: 'sto-1/production',
+        name: 'agency-a.db',
+        reason: 'deletionPolicy Snapshot: final copy, then delete',
+        payload: { op: 'snapshot-then-delete' },
+      },
+    ]);
   });
 
   it('raises gigabytes by twice the size (snapshot and copy), volumes and snapshots by one', () => {

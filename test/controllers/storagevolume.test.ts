@@ -290,10 +290,107 @@ describe('StorageVolume on RBD', () => {
     expect(h.ceph.cluster.findImage(TENANT_POOL, 'agency-bolagsverket', 'agency-bolagsverket.kept')).toBeDefined();
   });
 
-  it('refuses deletionPolicy Snapshot for a raw RBD image before creating anything', async () => {
+  const MiB = 1024 * 1024;
+  const SPEC_PREFIX = 'agencies/agency-bolagsverket/';
+  const imagesNamed = (prefix: string): string[] =>
+    [...(h.ceph.cluster.pools.get(TENANT_POOL)?.namespaces.get('agency-bolagsverket')?.keys() ?? [])].filter((name) => name.startsWith(prefix)).sort();
+  const cephCount = (...fragments: string[]): number =>
+    Object.entries(h.ceph.requestCounts())
+      .filter(([key]) => fragments.every((fragment) => key.includes(fragment)))
+      .reduce((sum, [, count]) => sum + count, 0);
+  const SNAP_CREATE = 'dashboard POST /api/block/image/{image_spec}/snap 201';
+  const COPY = 'dashboard POST /api/block/image/{image_spec}/copy 200';
+
+  it('deletionPolicy Snapshot: an rbd volume converges Ready like any other', async () => {
     await h.client.create(VOLUMES, storageVolume(open.namespace, 'snap', { backend: 'rbd', sizeGiB: 1, tier: 'hdd', deletionPolicy: 'Snapshot' }));
-    const stalled = await eventually(() => get(open, 'snap'), (object) => conditionOf(object, 'Stalled')?.status === 'True', 'Stalled');
-    expect(conditionOf(stalled, 'Stalled')?.message).toContain('deletionPolicy Snapshot is not available for backend rbd');
+    const created = await ready(open, 'snap');
+    expect(statusOf(created)).toMatchObject({ phase: 'Available', backendId: `${SPEC_PREFIX}agency-bolagsverket.snap`, sizeGiB: 1, usedBytes: 0 });
+    expect(conditionOf(created, 'Stalled')?.status).not.toBe('True');
+    expect(h.ceph.cluster.findImage(TENANT_POOL, 'agency-bolagsverket', 'agency-bolagsverket.snap')?.size).toBe(GIB);
+  });
+
+  it('Snapshot on rbd keeps exactly one final image with the data, deletes the original and confirms it', async () => {
+    h.ceph.writeImage(image('snap'), 0, 6 * MiB);
+    const originalId = h.ceph.cluster.findImage(TENANT_POOL, 'agency-bolagsverket', 'agency-bolagsverket.snap')?.id;
+    h.ceph.resetCounters();
+    const last = await deleteAndReadReceipt(open, 'snap');
+
     expect(h.ceph.cluster.findImage(TENANT_POOL, 'agency-bolagsverket', 'agency-bolagsverket.snap')).toBeUndefined();
+    const finals = imagesNamed('agency-bolagsverket.snap.');
+    expect(finals).toHaveLength(1);
+    const [finalName = ''] = finals;
+    expect(finalName).toMatch(/^agency-bolagsverket\.snap\.final-\d{8}T\d{6}Z$/);
+    const time = finalName.slice('agency-bolagsverket.snap.final-'.length);
+    const copy = h.ceph.cluster.findImage(TENANT_POOL, 'agency-bolagsverket', finalName);
+    expect(copy?.size).toBe(GIB);
+    expect(copy?.id).not.toBe(originalId);
+    // The original's 6 MiB touched two 4 MiB objects: the copy holds the same data.
+    expect(h.ceph.rbdDuUsedBytes({ ...image('snap'), name: finalName })).toBe(8 * MiB);
+    expect(copy?.snapshots).toEqual([]);
+
+    expect(last.phase).toBe('Deleting');
+    expect(last.deletionReceipt).toMatchObject({ action: 'SnapshotThenDeleted', backendId: `${SPEC_PREFIX}agency-bolagsverket.snap`, snapshotId: `${SPEC_PREFIX}${finalName}` });
+    const confirmation = last.deletionReceipt?.confirmation ?? '';
+    expect(confirmation.replace(/ \[[0-9a-f-]+\]$/, '')).toBe(
+      `snapshot ${SPEC_PREFIX}agency-bolagsverket.snap@final-${time} copied to final image ${SPEC_PREFIX}${finalName} (id ${copy?.id ?? ''}), ` +
+        `then image ${SPEC_PREFIX}agency-bolagsverket.snap deleted; GET answered 404`,
+    );
+    expect(confirmation).toMatch(/GET answered 404 \[[0-9a-f-]+\]$/);
+    expect(cephCount(SNAP_CREATE)).toBe(1);
+    expect(cephCount(COPY)).toBe(1);
+    expect(cephCount('dashboard PUT /api/block/image/{image_spec} 200')).toBe(1);
+    expect(cephCount('dashboard DELETE /api/block/image/{image_spec} 204')).toBe(1);
+  });
+
+  it('a crash between the copy and the delete of the original makes no second snapshot or copy', async () => {
+    await h.client.create(VOLUMES, storageVolume(open.namespace, 'snap-crash', { backend: 'rbd', sizeGiB: 1, tier: 'hdd', deletionPolicy: 'Snapshot' }));
+    await ready(open, 'snap-crash');
+    h.ceph.writeImage(image('snap-crash'), 0, 5 * MiB);
+    h.ceph.resetCounters();
+    // The original's delete fails (500, not retried) until the fault is cleared: every attempt
+    // up to then has made the snapshot and the final image, and died before the delete.
+    h.ceph.dashboardFaults.add({ method: 'DELETE', path: /^\/api\/block\/image\/agencies%2Fagency-bolagsverket%2Fagency-bolagsverket\.snap-crash$/, status: 500 });
+    const current = await get(open, 'snap-crash');
+    await h.client.update(VOLUMES, { ...current, metadata: { ...current.metadata, finalizers: [...(current.metadata?.finalizers ?? []), HOLD] } });
+    await h.client.delete(VOLUMES, open.namespace, 'snap-crash');
+    await eventually(async () => cephCount('dashboard DELETE /api/block/image/{image_spec} 500'), (failed) => failed >= 2, 'two failed deletes of the original');
+    expect(h.ceph.cluster.findImage(TENANT_POOL, 'agency-bolagsverket', 'agency-bolagsverket.snap-crash')).toBeDefined();
+    expect(imagesNamed('agency-bolagsverket.snap-crash.')).toEqual([expect.stringMatching(/^agency-bolagsverket\.snap-crash\.final-\d{8}T\d{6}Z$/)]);
+    h.ceph.dashboardFaults.clear();
+
+    const held = await eventually(() => get(open, 'snap-crash'), (object) => !(object.metadata?.finalizers ?? []).includes('statsmoln.io/cleanup'), 'finalized');
+    await h.client.update(VOLUMES, { ...held, metadata: { ...held.metadata, finalizers: [] } });
+    const finals = imagesNamed('agency-bolagsverket.snap-crash.');
+    expect(finals).toHaveLength(1);
+    expect(h.ceph.rbdDuUsedBytes({ ...image('snap-crash'), name: finals[0] ?? '' })).toBe(8 * MiB);
+    expect(h.ceph.cluster.findImage(TENANT_POOL, 'agency-bolagsverket', 'agency-bolagsverket.snap-crash')).toBeUndefined();
+    expect(statusOf(held).deletionReceipt).toMatchObject({ action: 'SnapshotThenDeleted', snapshotId: `${SPEC_PREFIX}${finals[0] ?? ''}` });
+    expect(cephCount(SNAP_CREATE)).toBe(1);
+    expect(cephCount(COPY)).toBe(1);
+    expect(cephCount('dashboard DELETE /api/block/image/{image_spec} 204')).toBe(1);
+  });
+
+  it('a torn partial copy from an earlier attempt is deleted and copied again from the same snapshot', async () => {
+    await h.client.create(VOLUMES, storageVolume(open.namespace, 'snap-torn', { backend: 'rbd', sizeGiB: 1, tier: 'hdd', deletionPolicy: 'Snapshot' }));
+    await ready(open, 'snap-torn');
+    // An earlier attempt took the snapshot, and its copy died half way (no copy task is running).
+    const original = h.ceph.cluster.openImage(TENANT_POOL, 'agency-bolagsverket', 'agency-bolagsverket.snap-torn');
+    h.ceph.writeImage(image('snap-torn'), 0, 10 * MiB);
+    h.ceph.cluster.createSnapshot(TENANT_POOL, original, 'final-20250101T000000Z');
+    h.ceph.writeImage(image('snap-torn'), 0, 20 * MiB); // after the snapshot: not in the final copy
+    const torn = h.ceph.cluster.createImage(TENANT_POOL, 'agency-bolagsverket', 'agency-bolagsverket.snap-torn.final-20250101T000000Z.partial', GIB, undefined, undefined);
+    h.ceph.cluster.writeImage(torn, 0, MiB);
+    h.ceph.resetCounters();
+
+    const last = await deleteAndReadReceipt(open, 'snap-torn');
+    expect(imagesNamed('agency-bolagsverket.snap-torn.')).toEqual(['agency-bolagsverket.snap-torn.final-20250101T000000Z']);
+    expect(h.ceph.rbdDuUsedBytes({ ...image('snap-torn'), name: 'agency-bolagsverket.snap-torn.final-20250101T000000Z' })).toBe(12 * MiB);
+    expect(h.ceph.cluster.findImage(TENANT_POOL, 'agency-bolagsverket', 'agency-bolagsverket.snap-torn')).toBeUndefined();
+    expect(last.deletionReceipt).toMatchObject({ action: 'SnapshotThenDeleted', snapshotId: `${SPEC_PREFIX}agency-bolagsverket.snap-torn.final-20250101T000000Z` });
+    expect(last.deletionReceipt?.confirmation).toContain(`snapshot ${SPEC_PREFIX}agency-bolagsverket.snap-torn@final-20250101T000000Z copied to final image`);
+    expect(cephCount(SNAP_CREATE)).toBe(0);
+    expect(cephCount(COPY)).toBe(1);
+    // The torn partial and the original.
+    expect(cephCount('dashboard DELETE /api/block/image/{image_spec} 204')).toBe(2);
   });
 });

@@ -1,14 +1,16 @@
 /**
- * ComputeQuota, a Cinder volume and a raw RBD volume against the real OpenStack (Zed) and Ceph (16)
+ * ComputeQuota, Cinder volumes and raw RBD volumes (Delete and Snapshot) against the real OpenStack (Zed) and Ceph (16)
  * that test/real/run.sh brings up: the embedded API server holds the objects, the DataCenter points
  * at the real services through Secrets, and the quota and volume controllers converge them.
  */
+import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { promisify } from 'node:util';
 import { Registry } from 'prom-client';
 import { startApiServer, type ApiServer } from '../../src/apiserver/index.js';
 import { dataCenterDefinition } from '../../src/api/v1alpha1/index.js';
 import { OpenStackClients } from '../../src/backends/openstack/index.js';
-import { CephDashboardClient } from '../../src/backends/ceph/index.js';
+import { CephDashboardClient, formatImageSpec, parseImageSpec } from '../../src/backends/ceph/index.js';
 import { BackendRegistry, resourceTypeOf } from '../../src/controllers/framework/index.js';
 import { KubeClient, kubeConfigForServer, type KubeObject, type SharedInformer } from '../../src/runtime/index.js';
 import { NAMESPACES, OPERATOR_NAMESPACE, SECRETS } from '../controllers/support/harness.js';
@@ -19,6 +21,9 @@ const OPENSTACK_DIR = '/tmp/statsmoln-real/openstack';
 const CEPH_ENV = '/tmp/statsmoln-real/ceph/env';
 const DC = 'real-1';
 const GIB = 1024 ** 3;
+const MIB = 1024 ** 2;
+const run = promisify(execFile);
+const escape = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 function readEnvFile(path: string): Record<string, string> {
   const out: Record<string, string> = {};
@@ -197,5 +202,36 @@ describe('quota and volumes against real OpenStack and Ceph', () => {
     await until(async () => (await client.list(VOLUMES, { namespace: tenant.namespace })).items.length, (count) => count === 0, 'deleted');
     await expect(ceph.getImage(spec)).rejects.toMatchObject({ name: 'NotFoundError' });
     expect(conditionOf(ready, 'Ready')?.status).toBe('True');
+  });
+
+  it('deletionPolicy Snapshot on rbd keeps a final image with the data and deletes the original', async () => {
+    await client.create(VOLUMES, storageVolume(tenant.namespace, 'raw-kept', { dataCenter: DC, sizeGiB: 1, tier: 'hdd', backend: 'rbd', deletionPolicy: 'Snapshot' }));
+    const ready = await until(() => get(VOLUMES, 'raw-kept'), isReady, 'rbd volume with deletionPolicy Snapshot Ready');
+    const spec = { pool, namespace: `agency-${tenantName}`, name: `${tenant.namespace}.raw-kept` };
+    const backendId = `${pool}/agency-${tenantName}/${tenant.namespace}.raw-kept`;
+    expect(status(ready).backendId).toBe(backendId);
+    // 6 MiB written by a client touch two 4 MiB objects.
+    await run('rbd', ['--conf', cephEnv.CEPH_CONF ?? '', 'bench', '--io-type', 'write', '--io-size', '4096', '--io-threads', '1', '--io-pattern', 'seq', '--io-total', String(6 * MIB), formatImageSpec(spec)]);
+    expect((await ceph.getImage(spec)).usedBytes).toBe(8 * MIB);
+
+    await client.update(VOLUMES, { ...ready, metadata: { ...ready.metadata, finalizers: [...(ready.metadata?.finalizers ?? []), 'test.statsmoln.io/hold'] } });
+    await client.delete(VOLUMES, tenant.namespace, 'raw-kept');
+    const held = await until(() => get(VOLUMES, 'raw-kept'), (object) => !(object.metadata?.finalizers ?? []).includes('statsmoln.io/cleanup'), 'finalized');
+    await client.update(VOLUMES, { ...held, metadata: { ...held.metadata, finalizers: [] } });
+
+    const receipt = status(held).deletionReceipt as { action: string; backendId?: string; snapshotId?: string; confirmation: string } | undefined;
+    expect(receipt).toMatchObject({ action: 'SnapshotThenDeleted', backendId, snapshotId: expect.stringMatching(new RegExp(`^${escape(backendId)}\\.final-\\d{8}T\\d{6}Z$`)) });
+    const finalSpec = parseImageSpec(receipt?.snapshotId ?? '');
+    const time = finalSpec.name.slice(`${spec.name}.final-`.length);
+    expect(receipt?.confirmation).toMatch(
+      new RegExp(`^snapshot ${escape(backendId)}@final-${time} copied to final image ${escape(receipt?.snapshotId ?? '')} \\(id [0-9a-f]+\\), then image ${escape(backendId)} deleted; GET answered 404`),
+    );
+    await expect(ceph.getImage(spec)).rejects.toMatchObject({ name: 'NotFoundError', status: 404 });
+    await expect(ceph.getImage({ ...finalSpec, name: `${finalSpec.name}.partial` })).rejects.toMatchObject({ name: 'NotFoundError' });
+    const kept = await ceph.getImage(finalSpec);
+    expect(kept).toMatchObject({ sizeBytes: GIB, usedBytes: 8 * MIB, snapshots: [] });
+    expect(receipt?.confirmation).toContain(`(id ${kept.id})`);
+    // The final copy is the agency's data and outlives the object; this test removes it.
+    await ceph.deleteImage(finalSpec);
   });
 });

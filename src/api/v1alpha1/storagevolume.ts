@@ -61,7 +61,7 @@ export const StorageVolumeSpec = Struct(
     deletionPolicy: Type.Optional(
       Type.Union([Type.Literal('Retain'), Type.Literal('Delete'), Type.Literal('Snapshot')], {
         description:
-          'On deletion: Retain (default) leaves the backend volume, Snapshot snapshots then deletes it, Delete deletes it.',
+          'On deletion: Retain (default) leaves the backend volume; Snapshot keeps a final copy made from a snapshot (a Cinder volume, or the RBD image <image>.final-<time>), then deletes it; Delete deletes it.',
         default: 'Retain',
       }),
     ),
@@ -99,7 +99,7 @@ export const DeletionReceipt = Struct('Proof of what happened to the backend dat
     description: 'What the deletion policy did.',
   }),
   backendId: Type.String({ description: 'Backend id of the volume.' }),
-  snapshotId: Type.Optional(Type.String({ description: 'Snapshot taken before deletion.' })),
+  snapshotId: Type.Optional(Type.String({ description: 'The final copy kept by deletionPolicy Snapshot: its Cinder volume id, or its RBD image as pool/namespace/image.' })),
   time: Type.String({ description: 'When the backend confirmed.', format: 'date-time' }),
   confirmation: Type.String({ description: 'The backend’s confirmation, for example a 404 on read-back.' }),
 });

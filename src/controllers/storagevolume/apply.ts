@@ -1,6 +1,6 @@
 import type { StorageVolume } from '../../api/v1alpha1/index.js';
 import type { OpenStackClients } from '../../backends/openstack/index.js';
-import type { CephDashboardClient, ImageSpec } from '../../backends/ceph/index.js';
+import { formatImageSpec, type CephDashboardClient, type ImageSpec, type RbdImage } from '../../backends/ceph/index.js';
 import { METADATA_UID_KEY, TAG_PREFIX, names, type Action } from '../framework/index.js';
 import { inProject, isCephNotFound, isOpenStackNotFound } from './clients.js';
 import type { VolumeControllerDeps } from './observe.js';
@@ -9,6 +9,19 @@ import { GIB, type DeletionOutcome, type VolumeObserved, type VolumePayload, typ
 /** Metadata key on the final copy that a Snapshot deletion keeps: the id of the deleted volume. */
 export const METADATA_FINAL_COPY_OF = `${TAG_PREFIX}final-copy-of`;
 
+/** Name prefix of the snapshot a Snapshot deletion takes of an RBD image. */
+export const RBD_FINAL_SNAPSHOT_PREFIX = 'final-';
+
+/**
+ * The images a Snapshot deletion of the RBD image `imageName` makes from its snapshot
+ * `final-<time>`: the final copy `<imageName>.final-<time>`, and the name it is copied under
+ * until the copy is complete. The compact time has upper-case letters, which a Kubernetes object
+ * name cannot have, so neither can ever be the image of another StorageVolume.
+ */
+export function rbdFinalCopyNames(imageName: string, snapshotName: string): { final: string; partial: string } {
+  const final = `${imageName}.${snapshotName}`;
+  return { final, partial: `${final}.partial` };
+}
 
 /** Compact UTC time for backend names: 20260102T030405Z. */
 export function compactTime(ms: number): string {
@@ -162,11 +175,53 @@ export class VolumeApplier {
         this.outcomes.set(action, await this.confirmRbdGone(dashboard, spec));
         return;
       }
-      case 'tag-owner':
       case 'snapshot-then-delete':
+        if (!observed.volume) return;
+        this.outcomes.set(action, await this.finalRbdCopyThenDelete(dashboard, spec));
+        return;
+      case 'tag-owner':
       case 'raise-quota':
         throw new Error(`${payload.op} is not an RBD action`);
     }
+  }
+
+  /**
+   * The dashboard deletes an image together with its snapshots, so, as for Cinder, the snapshot is
+   * kept as a final copy: snapshot `final-<time>`, copied (as of the snapshot) to
+   * `<image>.final-<time>.partial`, renamed to `<image>.final-<time>` once the copy is complete, and
+   * only then is the original deleted and its absence confirmed. Each step finds what an earlier
+   * attempt made: the snapshot by its prefix, the final image by the name derived from the snapshot.
+   * A partial image is a copy that was cut short, unless the dashboard is still running it as a
+   * task: that one is waited for; a torn one is deleted and copied again.
+   */
+  private async finalRbdCopyThenDelete(dashboard: CephDashboardClient, spec: ImageSpec): Promise<DeletionOutcome> {
+    const original = await dashboard.getImage(spec, { omitUsage: true });
+    let snapshotName = original.snapshots.find((snapshot) => snapshot.name.startsWith(RBD_FINAL_SNAPSHOT_PREFIX))?.name;
+    if (snapshotName === undefined) {
+      snapshotName = `${RBD_FINAL_SNAPSHOT_PREFIX}${compactTime(this.now())}`;
+      await dashboard.createSnapshot(spec, snapshotName);
+    }
+    const { final, partial } = rbdFinalCopyNames(spec.name, snapshotName);
+    const finalSpec: ImageSpec = { ...spec, name: final };
+    const partialSpec: ImageSpec = { ...spec, name: partial };
+    let copy = await getRbdImageOrUndefined(dashboard, finalSpec);
+    if (!copy) {
+      let complete = false;
+      if (await getRbdImageOrUndefined(dashboard, partialSpec)) {
+        complete = (await dashboard.awaitRunningCopy(spec, partialSpec)).state === 'succeeded';
+        if (!complete) await dashboard.deleteImage(partialSpec);
+      }
+      if (!complete) await dashboard.copyImage(spec, partialSpec, { snapshot: snapshotName });
+      await dashboard.renameImage(partialSpec, final);
+      copy = await dashboard.getImage(finalSpec, { omitUsage: true });
+    }
+    await dashboard.deleteImage(spec);
+    const gone = await this.confirmRbdGone(dashboard, spec);
+    return {
+      ...gone,
+      snapshotId: formatImageSpec(finalSpec),
+      confirmation: `snapshot ${formatImageSpec(spec)}@${snapshotName} copied to final image ${formatImageSpec(finalSpec)} (id ${copy.id}), then ${gone.confirmation}`,
+    };
   }
 
   private async confirmRbdGone(dashboard: CephDashboardClient, spec: ImageSpec): Promise<DeletionOutcome> {
@@ -201,5 +256,14 @@ export async function confirmRbdAbsent(dashboard: CephDashboardClient, spec: Ima
       time: new Date(nowMs).toISOString(),
       confirmation: `image ${spec.pool}/${spec.namespace ?? ''}/${spec.name} deleted; GET answered 404${requestId ? ` [${requestId}]` : ''}`,
     };
+  }
+}
+
+async function getRbdImageOrUndefined(dashboard: CephDashboardClient, spec: ImageSpec): Promise<RbdImage | undefined> {
+  try {
+    return await dashboard.getImage(spec, { omitUsage: true });
+  } catch (error) {
+    if (isCephNotFound(error)) return undefined;
+    throw error;
   }
 }

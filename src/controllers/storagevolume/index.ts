@@ -8,10 +8,10 @@ import { volumeDeletionStatus, volumeStatus } from './status.js';
 import type { VolumeObserved, VolumePayload } from './types.js';
 
 export type { VolumeControllerDeps } from './observe.js';
-export { planVolume, planVolumeDeletion, RBD_SNAPSHOT_UNSUPPORTED } from './plan.js';
+export { planVolume, planVolumeDeletion } from './plan.js';
 export { volumeStatus } from './status.js';
 export { allObjects, objectsOfTenant } from '../computequota/project.js';
-export { METADATA_FINAL_COPY_OF } from './apply.js';
+export { METADATA_FINAL_COPY_OF, rbdFinalCopyNames } from './apply.js';
 export type { CinderQuota, QuotaHeadroom, VolumeObserved, VolumePayload, VolumeTarget, ObservedVolume } from './types.js';
 
 /** StorageVolume: a Cinder volume in the agency's project, or a raw RBD image in its RBD namespace. */

@@ -1,17 +1,13 @@
 import type { StorageVolume } from '../../api/v1alpha1/index.js';
-import { InvalidConfigurationError, type Action } from '../framework/index.js';
+import type { Action } from '../framework/index.js';
 import type { CinderQuota, VolumeObserved, VolumePayload, VolumeTarget } from './types.js';
 
 const resourceOf = (target: VolumeTarget): string => (target.backend === 'cinder' ? 'cinder volume' : 'rbd image');
-
-export const RBD_SNAPSHOT_UNSUPPORTED =
-  'deletionPolicy Snapshot is not available for backend rbd: the Ceph dashboard deletes an image together with its snapshots, and the Ceph client has no image copy yet; use Retain or Delete';
 
 /** Create, adopt (tag an imported volume as ours), or extend. Volumes never shrink. */
 export function planVolume(volume: StorageVolume, observed: VolumeObserved): Array<Action<VolumePayload>> {
   const { target, volume: current } = observed;
   if (!target) return [];
-  if (target.backend === 'rbd' && volume.spec.deletionPolicy === 'Snapshot') throw new InvalidConfigurationError(RBD_SNAPSHOT_UNSUPPORTED);
   const base = { resource: resourceOf(target), scope: target.scope };
   const wanted = volume.spec.sizeGiB;
   if (!current) {
@@ -53,16 +49,13 @@ export function planVolumeDeletion(volume: StorageVolume, observed: VolumeObserv
   const base = { resource: resourceOf(target), scope: target.scope, name: current.name || current.backendId };
   const policy = volume.spec.deletionPolicy ?? 'Retain';
   if (policy === 'Delete') return [{ ...base, verb: 'delete', reason: 'deletionPolicy Delete', payload: { op: 'delete' } }];
-  if (policy === 'Snapshot' && target.backend === 'cinder') {
-    // The snapshot and the volume restored from it each count against gigabytes.
+  if (policy === 'Snapshot') {
+    // Cinder: the snapshot and the volume restored from it each count against gigabytes.
+    // RBD: a snapshot copied into a final image in the same namespace; no Cinder quota is involved.
     const finalCopy = { gigabytes: 2 * current.sizeGiB, volumes: 1, snapshots: 1 };
     return [...quotaFor(target, observed.quota, finalCopy), { ...base, verb: 'snapshot', reason: 'deletionPolicy Snapshot: final copy, then delete', payload: { op: 'snapshot-then-delete' } }];
   }
-  const note =
-    policy === 'Snapshot'
-      ? `${RBD_SNAPSHOT_UNSUPPORTED}; the image was retained instead of deleted`
-      : 'deletionPolicy Retain: the volume and its data were left in place';
-  return [{ ...base, verb: 'retain', reason: policy === 'Snapshot' ? 'deletionPolicy Snapshot unavailable for rbd: retained' : 'deletionPolicy Retain', payload: { op: 'retain', note } }];
+  return [{ ...base, verb: 'retain', reason: 'deletionPolicy Retain', payload: { op: 'retain', note: 'deletionPolicy Retain: the volume and its data were left in place' } }];
 }
 
 /**
