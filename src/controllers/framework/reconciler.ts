@@ -66,7 +66,8 @@ export function resourceReconciler<T extends StatsmolnObject, Observed, Payload>
 
     if (isBeingDeleted(object as unknown as KubeObject)) return finalize(object, ctx, known);
 
-    const invalid = validationFailures(object, actuator.related(object));
+    // The cached object, not the clone: same content, and its checks are memoized per version.
+    const invalid = validationFailures(cached, actuator.related(object));
     if (invalid) {
       await writeStatus({ state: 'stalled', reason: 'InvalidConfiguration', message: invalid });
       return Result.terminalError(new InvalidConfigurationError(invalid));
@@ -205,7 +206,7 @@ function validationFailures(object: StatsmolnObject, related: StatsmolnObject[])
  * straight from the informer caches, which replace an object on every change and never mutate it,
  * so a reference always holds the same content; without this every reconcile re-checked its whole
  * related set (a tenant's quotas, volumes and data centers), a tenth of the operator's CPU. The
- * primary is a fresh clone each time and is checked anew.
+ * primary is passed as its cached object too, so a resync of an unchanged object re-checks nothing.
  */
 const checkedObjects = new WeakMap<object, ReturnType<ObjectValidator>>();
 const validateCached: ObjectValidator = (object) => {
