@@ -24,6 +24,7 @@ interface VolumeStatus {
   phase?: string;
   backendId?: string;
   sizeGiB?: number;
+  replication?: { state: string; message?: string };
   usedBytes?: number;
   deletionReceipt?: { action: string; backendId: string; snapshotId?: string; time: string; confirmation: string };
 }
@@ -63,7 +64,7 @@ afterAll(async () => {
 
 describe('StorageVolume on Cinder', () => {
   it('creates the example volumes: named after the object, encrypted type, uid metadata, Available', async () => {
-    await h.client.create(VOLUMES, storageVolume(secret.namespace, 'deklarationer-db', { sizeGiB: 2048, tier: 'flash', encrypted: true, deletionPolicy: 'Snapshot' }));
+    await h.client.create(VOLUMES, storageVolume(secret.namespace, 'deklarationer-db', { sizeGiB: 2048, tier: 'flash', encrypted: true, deletionPolicy: 'Snapshot', replication: { dataCenter: 'gbg-1', intervalMinutes: 15 } }));
     await h.client.create(VOLUMES, storageVolume(secret.namespace, 'arkiv', { dataCenter: 'gbg-1', sizeGiB: 10240, tier: 'hdd', encrypted: true }));
     const db = await ready(secret, 'deklarationer-db');
     const arkiv = await ready(secret, 'arkiv');
@@ -72,6 +73,9 @@ describe('StorageVolume on Cinder', () => {
     expect(created).toMatchObject({ size: 2048, volume_type: 'encrypted', status: 'available', metadata: { 'statsmoln.io:uid': db.metadata?.uid } });
     expect(statusOf(db)).toMatchObject({ phase: 'Available', backendId: created?.id, sizeGiB: 2048 });
     expect(statusOf(db).usedBytes).toBeUndefined();
+    // Replication is asked for and not implemented: the status says so instead of staying silent.
+    expect(statusOf(db).replication).toEqual({ state: 'NotReplicated', message: expect.stringContaining('spec.replication to gbg-1 is not implemented') });
+    expect(statusOf(arkiv).replication).toBeUndefined();
     const gbg = await h.adminClients('gbg-1').blockStorage.listVolumes({ projectId: projectOf(secret), name: 'agency-skatteverket/arkiv' });
     expect(gbg.map((volume) => [volume.size, volume.volume_type])).toEqual([[10240, 'encrypted']]);
     expect(statusOf(arkiv).backendId).toBe(gbg[0]?.id);

@@ -119,7 +119,8 @@ export const StorageVolumeStatus = Struct('Observed state of the volume.', {
   usedBytes: Type.Optional(Type.Integer({ description: 'Bytes actually stored, as Ceph reports them.', format: 'int64' })),
   replication: Type.Optional(
     Struct('Replication state.', {
-      state: Type.String({ description: 'Replication state as the backend reports it.' }),
+      state: Type.String({ description: 'Replication state: NotReplicated while statsmoln does not implement spec.replication.' }),
+      message: Type.Optional(Type.String({ description: 'Why the volume is in this state, in words.' })),
       lastSyncTime: Type.Optional(Type.String({ description: 'Last replicated snapshot.', format: 'date-time' })),
     }),
   ),
@@ -144,6 +145,7 @@ export const storageVolumeDefinition: KindDefinition = {
     { name: 'DataCenter', type: 'string', jsonPath: '.spec.dataCenter', description: 'Data center.' },
     { name: 'Env', type: 'string', jsonPath: '.spec.environment', description: 'Environment.', priority: 1 },
     { name: 'Phase', type: 'string', jsonPath: '.status.phase', description: 'Lifecycle phase.' },
+    { name: 'Replication', type: 'string', jsonPath: '.status.replication.state', description: 'Replication state, when spec.replication is set.', priority: 1 },
     readyColumn,
     ageColumn,
   ],

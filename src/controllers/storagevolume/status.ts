@@ -8,13 +8,28 @@ import type { DeletionOutcome, VolumeObserved, VolumePayload } from './types.js'
  */
 export function volumeStatus(volume: StorageVolume, observed: VolumeObserved): Record<string, unknown> {
   const current = observed.volume;
-  if (!current) return { phase: 'Pending', backendId: undefined, sizeGiB: undefined, usedBytes: undefined };
+  const replication = replicationStatus(volume);
+  if (!current) return { phase: 'Pending', backendId: undefined, sizeGiB: undefined, usedBytes: undefined, replication };
   const phase = current.state.startsWith('error') ? 'Failed' : current.sizeGiB < volume.spec.sizeGiB ? 'Extending' : 'Available';
   return {
     phase,
     backendId: current.backendId,
     sizeGiB: current.sizeGiB,
     usedBytes: current.usedBytes,
+    replication,
+  };
+}
+
+/**
+ * spec.replication is part of the API but not implemented yet: the status says so in so many words
+ * rather than leave an agency to believe a second data center holds a copy.
+ */
+export function replicationStatus(volume: StorageVolume): Record<string, unknown> | undefined {
+  const wanted = volume.spec.replication;
+  if (!wanted) return undefined;
+  return {
+    state: 'NotReplicated',
+    message: `spec.replication to ${wanted.dataCenter} is not implemented in this statsmoln version: the volume has no copy in another data center`,
   };
 }
 
