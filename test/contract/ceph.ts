@@ -119,6 +119,8 @@ export function cephContract(targetName: string, createTarget: () => Promise<Cep
         await expect(target.dashboard.getImage(spec)).rejects.toMatchObject({ name: 'NotFoundError', status: 404 });
         await expect(target.dashboard.deleteImage(spec)).rejects.toMatchObject({ name: 'NotFoundError' });
         await expect(target.dashboard.getImage({ pool: `${target.prefix}-missing`, name: 'x' })).rejects.toMatchObject({ name: 'NotFoundError', backendCode: '2' });
+        // An image in a namespace that does not exist is simply not found (volume observe relies on it).
+        await expect(target.dashboard.getImage({ pool: target.pool, namespace: `${target.prefix}-nons`, name: 'x' })).rejects.toMatchObject({ name: 'NotFoundError', status: 404 });
       }, testTimeoutMs);
 
       it('lists images in pages of a namespace, eventually including new ones', async () => {
