@@ -26,7 +26,8 @@ export interface EventRecorderOptions {
 const SERIES_WINDOW_MS = 6 * 60 * 1000;
 const MAX_SERIES = 4096;
 const REASON_PATTERN = /^[A-Z][A-Za-z0-9]*$/;
-const MAX_NOTE_BYTES = 1024;
+/** Kubernetes caps an event's note at 1 KiB; longer notes are cut to it. */
+export const MAX_EVENT_NOTE_BYTES = 1024;
 
 interface SeriesState {
   name: string;
@@ -57,7 +58,7 @@ export class EventRecorder {
     if (!REASON_PATTERN.test(reason)) throw new Error(`event reason must be UpperCamelCase, got ${JSON.stringify(reason)}`);
     const meta = regarding.metadata ?? {};
     const namespace = meta.namespace || 'default';
-    const safeNote = truncateBytes(note, MAX_NOTE_BYTES);
+    const safeNote = truncateBytes(note, MAX_EVENT_NOTE_BYTES);
     const now = this.options.clock.now();
     const seriesKey = [meta.uid ?? meta.name, type, reason, action, safeNote].join('\u0000');
     try {

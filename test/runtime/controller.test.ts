@@ -68,6 +68,13 @@ async function settle(times = 5): Promise<void> {
   for (let i = 0; i < times; i++) await flushMicrotasks();
 }
 
+/** Lets a change reach the controller, advances the clock, and answers how many reconciles ran. */
+async function reconcilesAfter(h: Harness, ms: number): Promise<number> {
+  await settle();
+  await h.clock.advance(ms);
+  return h.calls.length;
+}
+
 describe('Controller', () => {
   it('backs off 5, 10, 20, 40 ms on transient errors and resets after a success', async () => {
     let failuresLeft = 4;
@@ -107,23 +114,15 @@ describe('Controller', () => {
       return Result.done();
     });
     h.source.upsert(widget('a'));
-    await settle();
-    await h.clock.advance(1000);
-    expect(h.calls.length).toBe(1);
+    expect(await reconcilesAfter(h, 1000)).toBe(1);
     const stored = (await h.source.list(WIDGETS)).items[0]!;
     h.source.upsert({ ...stored, metadata: { ...stored.metadata, labels: { tier: 'gold' } } });
-    await settle();
-    await h.clock.advance(10);
-    expect(h.calls.length).toBe(2);
+    expect(await reconcilesAfter(h, 10)).toBe(2);
     const labelled = (await h.source.list(WIDGETS)).items[0]!;
     h.source.upsert({ ...labelled, metadata: { ...labelled.metadata, finalizers: ['statsmoln.io/cleanup'] } });
-    await settle();
-    await h.clock.advance(10);
-    expect(h.calls.length).toBe(3);
+    expect(await reconcilesAfter(h, 10)).toBe(3);
     h.source.upsert(widget('a', { size: 3 }), { bumpGeneration: true });
-    await settle();
-    await h.clock.advance(10);
-    expect(h.calls.length).toBe(4);
+    expect(await reconcilesAfter(h, 10)).toBe(4);
     await h.stop();
   });
 
@@ -137,15 +136,11 @@ describe('Controller', () => {
       return Result.done();
     });
     h.source.upsert(widget('a'));
-    await settle();
-    await h.clock.advance(1000);
-    expect(h.calls.length).toBe(1);
+    expect(await reconcilesAfter(h, 1000)).toBe(1);
     // Someone strips the finalizer: that is news, and the reconcile puts it back.
     const stored = (await h.source.list(WIDGETS)).items[0]!;
     h.source.upsert({ ...stored, metadata: { ...stored.metadata, finalizers: [] } });
-    await settle();
-    await h.clock.advance(1000);
-    expect(h.calls.length).toBe(2);
+    expect(await reconcilesAfter(h, 1000)).toBe(2);
     expect((await h.source.list(WIDGETS)).items[0]?.metadata?.finalizers).toEqual(['statsmoln.io/cleanup']);
     await h.stop();
   });
@@ -164,9 +159,7 @@ describe('Controller', () => {
       return Result.done();
     });
     h.source.upsert(widget('a'));
-    await settle();
-    await h.clock.advance(1000);
-    expect(h.calls.length).toBe(2);
+    expect(await reconcilesAfter(h, 1000)).toBe(2);
     await h.stop();
   });
 
@@ -177,9 +170,7 @@ describe('Controller', () => {
       return Result.done();
     }, { resyncPeriodMs: 1000 });
     h.source.upsert(widget('bad', { size: -1 }));
-    await settle();
-    await h.clock.advance(10);
-    expect(h.calls.length).toBe(1);
+    expect(await reconcilesAfter(h, 10)).toBe(1);
     expect(h.controller.isParked('ns/bad')).toBe(true);
     // Status/metadata updates (no generation change), resyncs and waiting do not retry it.
     h.source.upsert({ ...widget('bad', { size: -1 }), status: { observed: true } });
@@ -187,9 +178,7 @@ describe('Controller', () => {
     expect(h.calls.length).toBe(1);
     terminal = false;
     h.source.upsert(widget('bad', { size: 1 }), { bumpGeneration: true });
-    await settle();
-    await h.clock.advance(10);
-    expect(h.calls.length).toBe(2);
+    expect(await reconcilesAfter(h, 10)).toBe(2);
     expect(h.controller.isParked('ns/bad')).toBe(false);
     const text = await h.metrics.registry.metrics();
     expect(text).toContain('controller_runtime_terminal_reconcile_errors_total{controller="widgets"} 1');

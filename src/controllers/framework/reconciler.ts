@@ -1,4 +1,4 @@
-import { isConditionTrue, isBeingDeleted, Result, setReadiness, setCondition, removeCondition, updateStatusWithRetry, updateWithRetry } from '../../runtime/index.js';
+import { isConditionTrue, isBeingDeleted, MAX_EVENT_NOTE_BYTES, Result, setReadiness, setCondition, removeCondition, updateStatusWithRetry, updateWithRetry } from '../../runtime/index.js';
 import type { Condition, KubeObject, ReconcileContext, ReconcileResult, Readiness, ResourceType, SharedInformer } from '../../runtime/index.js';
 import { formatPath, validateObject, validateObjects, type ObjectValidator, type StatsmolnObject } from '../../api/validation/index.js';
 import { describeActions, groupByVerb, isWrite, summarizeActions, type Action, type Verb } from './action.js';
@@ -23,9 +23,6 @@ const EVENT_REASON: Record<Verb, string> = {
   snapshot: 'Snapshotted',
   retain: 'Retained',
 };
-
-/** Kubernetes caps an event's note at 1 KiB. */
-const EVENT_NOTE_BYTES = 1024;
 
 type StatusFields = Record<string, unknown>;
 
@@ -134,7 +131,7 @@ export function resourceReconciler<T extends StatsmolnObject, Observed, Payload>
       }
     } finally {
       for (const [verb, done] of groupByVerb(applied)) {
-        await ctx.events.record(object as unknown as KubeObject, 'Normal', EVENT_REASON[verb], verb, describeActions(done, EVENT_NOTE_BYTES));
+        await ctx.events.record(object as unknown as KubeObject, 'Normal', EVENT_REASON[verb], verb, describeActions(done, MAX_EVENT_NOTE_BYTES));
       }
     }
     return applied;
