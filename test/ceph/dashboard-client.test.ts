@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it, jest } from '@jest/globals';
 import { CephDashboardClient, jwtExpiry, parseCephVersion } from '../../src/backends/ceph/dashboard.js';
-import type { TransportLogger } from '../../src/backends/ceph/transport.js';
+import type { HttpSender, TransportLogger } from '../../src/backends/ceph/transport.js';
+import { Transport } from '../../src/backends/http/transport.js';
 import { CephErrnoError } from '../../src/simulators/ceph/cluster.js';
 import { startCephSimulator, type CephSimulator } from '../../src/simulators/ceph/server.js';
 
@@ -27,16 +28,19 @@ describe('CephDashboardClient against the simulator', () => {
   it('logs in again when the token is revoked (401), then repeats the call once', async () => {
     sim = await startCephSimulator();
     const tokens: string[] = [];
-    const recordingFetch: typeof fetch = async (input, init) => {
-      const response = await fetch(input, init);
-      if (String(input).endsWith('/api/auth')) tokens.push(((await response.clone().json()) as { token: string }).token);
+    const transport = new Transport();
+    const recordingSend: HttpSender = async (request) => {
+      const response = await transport.send(request);
+      if (request.url.pathname.endsWith('/api/auth')) tokens.push((JSON.parse(response.body) as { token: string }).token);
       return response;
     };
-    const client = new CephDashboardClient({ url: sim.dashboardUrl, username: sim.dashboardUser, password: sim.dashboardPassword, fetch: recordingFetch });
+    const client = new CephDashboardClient({ url: sim.dashboardUrl, username: sim.dashboardUser, password: sim.dashboardPassword, send: recordingSend });
     await client.listPools();
     sim.dashboard.revoke(tokens[0] ?? '');
     expect((await client.getPool('rbd')).name).toBe('rbd');
     expect(logins()).toBe(2);
+    expect(tokens).toHaveLength(2);
+    transport.close();
   });
 
   it('refreshes the token before it expires, by the injected clock', async () => {

@@ -19,7 +19,7 @@ import type {
 } from './dashboard-types.js';
 import { BackendError, BadRequestError, ConflictError, NotFoundError, UnavailableError, TaskFailedError, TimeoutError, UnauthorizedError, UnsupportedError } from './errors.js';
 import { assertRbdName, formatImageSpec, type ImageSpec } from './image-spec.js';
-import { HttpTransport, type HttpMethod, type QueryValue, type TransportLogger, type TransportResponse } from './transport.js';
+import { HttpTransport, headerValue, type HttpMethod, type HttpSender, type QueryValue, type TransportLogger, type TransportResponse } from './transport.js';
 
 /**
  * Client of the Ceph Manager dashboard REST API (written against Ceph 16 pacific).
@@ -35,7 +35,8 @@ export interface DashboardClientOptions {
   timeoutMs?: number;
   retries?: number;
   retryBaseDelayMs?: number;
-  fetch?: typeof fetch;
+  /** Replaces the keep-alive HTTP sender; tests use it to observe the traffic. */
+  send?: HttpSender;
   logger?: TransportLogger;
   sleep?: (ms: number) => Promise<void>;
   random?: () => number;
@@ -95,7 +96,7 @@ export class CephDashboardClient {
       ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
       ...(options.retries === undefined ? {} : { retries: options.retries }),
       ...(options.retryBaseDelayMs === undefined ? {} : { retryBaseDelayMs: options.retryBaseDelayMs }),
-      ...(options.fetch ? { fetch: options.fetch } : {}),
+      ...(options.send ? { send: options.send } : {}),
       ...(options.logger ? { logger: options.logger } : {}),
       ...(options.sleep ? { sleep: options.sleep } : {}),
       ...(options.random ? { random: options.random } : {}),
@@ -108,6 +109,11 @@ export class CephDashboardClient {
     this.tokenRefreshMarginMs = options.tokenRefreshMarginMs ?? 60_000;
     this.taskPollIntervalMs = options.taskPollIntervalMs ?? 250;
     this.taskTimeoutMs = options.taskTimeoutMs ?? 120_000;
+  }
+
+  /** Releases the client's keep-alive connections. */
+  close(): void {
+    this.transport.close();
   }
 
   // --- authentication ---------------------------------------------------------------------------
@@ -510,7 +516,7 @@ export class CephDashboardClient {
       },
     });
     const pools = response.body as { pool_name: string; value: ImageBody[] }[];
-    const total = Number(response.headers.get('x-total-count') ?? '0');
+    const total = Number(headerValue(response.headers, 'x-total-count') ?? '0');
     return { images: pools.flatMap((pool) => pool.value.map(toImage)), total };
   }
 

@@ -8,4 +8,4 @@ export * from './metrics.js';
 export * from './rgw.js';
 export * from './sigv4.js';
 export { HttpTransport, isBackendError } from './transport.js';
-export type { TransportLogger, TransportOptions, TransportRequest, TransportResponse } from './transport.js';
+export type { HttpSender, TransportLogger, TransportOptions, TransportRequest, TransportResponse } from './transport.js';

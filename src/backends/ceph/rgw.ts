@@ -8,7 +8,7 @@ import {
   type BackendErrorClass,
 } from './errors.js';
 import { signSigV4, type SigV4Credentials } from './sigv4.js';
-import { HttpTransport, type HttpMethod, type QueryValue, type TransportLogger } from './transport.js';
+import { HttpTransport, type HttpMethod, type HttpSender, type QueryValue, type TransportLogger } from './transport.js';
 
 /**
  * Client of the RADOS Gateway Admin Ops API (`/admin/user`, `/admin/bucket`, `/admin/usage`),
@@ -25,7 +25,8 @@ export interface RgwAdminClientOptions {
   timeoutMs?: number;
   retries?: number;
   retryBaseDelayMs?: number;
-  fetch?: typeof fetch;
+  /** Replaces the keep-alive HTTP sender; tests use it to observe the traffic. */
+  send?: HttpSender;
   logger?: TransportLogger;
   sleep?: (ms: number) => Promise<void>;
   random?: () => number;
@@ -180,7 +181,7 @@ export class RgwAdminClient {
       ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
       ...(options.retries === undefined ? {} : { retries: options.retries }),
       ...(options.retryBaseDelayMs === undefined ? {} : { retryBaseDelayMs: options.retryBaseDelayMs }),
-      ...(options.fetch ? { fetch: options.fetch } : {}),
+      ...(options.send ? { send: options.send } : {}),
       ...(options.logger ? { logger: options.logger } : {}),
       ...(options.sleep ? { sleep: options.sleep } : {}),
       ...(options.random ? { random: options.random } : {}),
@@ -189,6 +190,11 @@ export class RgwAdminClient {
     this.region = options.region ?? 'us-east-1';
     this.adminEntry = options.adminEntry ?? 'admin';
     this.now = options.now ?? Date.now;
+  }
+
+  /** Releases the client's keep-alive connections. */
+  close(): void {
+    this.transport.close();
   }
 
   private async admin(

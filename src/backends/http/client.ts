@@ -1,7 +1,7 @@
 import type { Registry } from 'prom-client';
 import { backendError, kindForStatus, type BackendError, type BackendErrorKind } from './errors.js';
 import { backendMetrics, type BackendMetrics } from './metrics.js';
-import { Transport, type TlsOptions } from './transport.js';
+import { SendTimeoutError, Transport, type TlsOptions } from './transport.js';
 import type { ConcurrencyLimiter } from './limiter.js';
 
 export type HttpMethod = 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
@@ -232,13 +232,11 @@ export class HttpClient {
     cancel: AbortSignal | undefined,
   ) {
     if (cancel?.aborted) throw new CancelledError(this.service, method, url.pathname);
-    const timeout = AbortSignal.timeout(timeoutMs);
-    const signal = cancel ? AbortSignal.any([timeout, cancel]) : timeout;
     try {
-      return await this.transport.send({ method, url, headers, ...(body !== undefined ? { body } : {}), signal });
+      return await this.transport.send({ method, url, headers, ...(body !== undefined ? { body } : {}), timeoutMs, ...(cancel ? { signal: cancel } : {}) });
     } catch (error) {
       if (cancel?.aborted) throw new CancelledError(this.service, method, url.pathname);
-      if (timeout.aborted) throw new AttemptFailure('timeout', `no response within ${timeoutMs} ms`);
+      if (error instanceof SendTimeoutError) throw new AttemptFailure('timeout', error.message);
       const code = (error as { code?: unknown }).code;
       const text = error instanceof Error ? error.message : String(error);
       throw new AttemptFailure('connection', `connection error${typeof code === 'string' ? ` ${code}` : ''}: ${text}`);

@@ -89,7 +89,7 @@ export class BackendRegistry {
     const fingerprint = [dataCenter.metadata.generation, cloudsSecret.metadata?.resourceVersion, cephSecret.metadata?.resourceVersion].join('|');
     const cached = this.cache.get(key);
     if (cached?.fingerprint === fingerprint) return cached.backends;
-    cached?.backends.openstack.close();
+    if (cached) closeBackends(cached.backends);
 
     const cloudsKey = partition.openstack.cloudsSecretRef.key ?? 'clouds.yaml';
     const files = decodeData(cloudsSecret);
@@ -124,7 +124,7 @@ export class BackendRegistry {
   }
 
   close(): void {
-    for (const { backends } of this.cache.values()) backends.openstack.close();
+    for (const { backends } of this.cache.values()) closeBackends(backends);
     this.cache.clear();
   }
 
@@ -142,6 +142,11 @@ export class BackendRegistry {
       throw error;
     }
   }
+}
+
+function closeBackends(backends: PartitionBackends): void {
+  backends.openstack.close();
+  backends.cephDashboard.close();
 }
 
 function decodeData(secret: SecretObject): Record<string, string> {
