@@ -55,6 +55,8 @@ export interface KubeClientOptions {
   /** Per-request timeout for non-watch calls. */
   timeoutMs?: number;
   userAgent?: string;
+  /** Monotonic milliseconds, for how long credentials from the kubeconfig are reused. */
+  now?: () => number;
 }
 
 interface RequestSpec {
@@ -101,6 +103,8 @@ export function resourcePath(type: ResourceType, namespace?: string, name?: stri
   return parts.join('/');
 }
 
+export const AUTH_REFRESH_MS = 10_000;
+
 export class KubeClient {
   private readonly kubeConfig: KubeConfig;
   private readonly metrics?: RuntimeMetrics;
@@ -108,12 +112,15 @@ export class KubeClient {
   private readonly userAgent: string;
   private readonly server: URL;
   private agent?: http.Agent;
+  private connection: { options: https.RequestOptions; appliedAt: number } | undefined;
+  private readonly now: () => number;
 
   constructor(options: KubeClientOptions) {
     this.kubeConfig = options.kubeConfig;
     this.metrics = options.metrics;
     this.timeoutMs = options.timeoutMs ?? 30_000;
     this.userAgent = options.userAgent ?? 'statsmoln-runtime';
+    this.now = options.now ?? (() => performance.now());
     const cluster = this.kubeConfig.getCurrentCluster();
     if (!cluster) throw new Error('kubeconfig has no current cluster');
     this.server = new URL(cluster.server);
@@ -242,12 +249,33 @@ export class KubeClient {
   async request<T>(spec: RequestSpec): Promise<T> {
     const { response, requestId } = await this.open(spec);
     const text = await readBody(response, spec, requestId);
+    // Refused credentials are read again on the next call instead of being reused until they age out.
+    if (response.statusCode === 401) this.connection = undefined;
     if ((response.statusCode ?? 0) >= 400) throw errorFromText(response.statusCode ?? 0, text, spec, requestId);
     return (text === '' ? {} : JSON.parse(text)) as T;
   }
 
+  /**
+   * TLS settings, credentials and agent from the kubeconfig. client-node works them out afresh on
+   * every call (reading the CA, the token source, building an agent): they are kept for
+   * AUTH_REFRESH_MS, so a rotated token file or an exec plugin's new token is picked up within
+   * that time (client-go re-reads a token file at most once a minute), or at once after a 401.
+   */
+  private async connectionOptions(): Promise<https.RequestOptions> {
+    const now = this.now();
+    if (this.connection && now - this.connection.appliedAt < AUTH_REFRESH_MS) return this.connection.options;
+    const options: https.RequestOptions = { headers: {} };
+    await this.kubeConfig.applyToHTTPSOptions(options);
+    // One keep-alive agent for the client's lifetime; credentials are refreshed as above.
+    this.agent ??= keepAliveAgent(options.agent);
+    if (this.agent) options.agent = this.agent;
+    this.connection = { options, appliedAt: now };
+    return options;
+  }
+
   private async errorFrom(response: IncomingMessage, method: string, path: string, requestId: string): Promise<ApiError> {
     const text = await readBody(response, { method, path }, requestId);
+    if (response.statusCode === 401) this.connection = undefined;
     return errorFromText(response.statusCode ?? 0, text, { method, path }, requestId);
   }
 
@@ -258,18 +286,17 @@ export class KubeClient {
     for (const [key, value] of Object.entries(spec.query ?? {})) {
       if (value !== undefined && value !== '') url.searchParams.set(key, String(value));
     }
+    const connection = await this.connectionOptions();
     const options: https.RequestOptions = {
+      ...connection,
       method: spec.method,
       headers: {
+        ...connection.headers,
         Accept: 'application/json',
         'User-Agent': this.userAgent,
         'X-Request-Id': requestId,
       },
     };
-    await this.kubeConfig.applyToHTTPSOptions(options);
-    // One keep-alive agent for the client's lifetime; auth headers are refreshed per call.
-    this.agent ??= keepAliveAgent(options.agent);
-    if (this.agent) options.agent = this.agent;
     const payload = spec.body === undefined ? undefined : JSON.stringify(spec.body);
     if (payload !== undefined) {
       (options.headers as Record<string, string>)['Content-Type'] = spec.contentType ?? 'application/json';
@@ -345,15 +372,20 @@ function headerValue(response: IncomingMessage, name: string): string | undefine
   return Array.isArray(value) ? value[0] : value;
 }
 
-async function readBody(response: IncomingMessage, spec: { method: string; path: string }, requestId: string): Promise<string> {
-  response.setEncoding('utf8');
-  let text = '';
-  try {
-    for await (const chunk of response) text += chunk as string;
-  } catch (error) {
-    throw new TransportError(spec.method, spec.path, requestId, (error as Error).message, error instanceof TransportError && error.timedOut);
-  }
-  return text;
+function readBody(response: IncomingMessage, spec: { method: string; path: string }, requestId: string): Promise<string> {
+  // Events, not `for await`: the async iterator costs a promise per chunk on every API call.
+  return new Promise((resolve, reject) => {
+    response.setEncoding('utf8');
+    let text = '';
+    response.on('data', (chunk: string) => {
+      text += chunk;
+    });
+    response.on('end', () => resolve(text));
+    response.on('error', (error) => {
+      reject(new TransportError(spec.method, spec.path, requestId, error.message, error instanceof TransportError && error.timedOut));
+    });
+    response.on('aborted', () => reject(new TransportError(spec.method, spec.path, requestId, 'response aborted', false)));
+  });
 }
 
 function errorFromText(statusCode: number, text: string, spec: { method: string; path: string }, requestId: string): ApiError {

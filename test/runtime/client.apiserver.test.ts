@@ -1,7 +1,7 @@
 /** The generic REST client: typed errors, request ids, timeouts and metrics. */
 import http from 'node:http';
 import net, { type AddressInfo } from 'node:net';
-import { KubeClient, kubeConfigForServer, resourcePath } from '../../src/runtime/client.js';
+import { AUTH_REFRESH_MS, KubeClient, kubeConfigForServer, resourcePath } from '../../src/runtime/client.js';
 import { ApiError, TransportError, isConflict, isNotFound } from '../../src/runtime/errors.js';
 import { RuntimeMetrics } from '../../src/runtime/metrics.js';
 import { LEASES } from '../../src/runtime/types.js';
@@ -68,6 +68,28 @@ describe('KubeClient', () => {
     expect(text).toContain(`rest_client_requests_total{code="404",method="GET",host="${host}"} 1`);
     expect(text).toContain(`rest_client_requests_total{code="409",method="PUT",host="${host}"} 1`);
     expect(text).toContain(`rest_client_requests_total{code="201",method="POST",host="${host}"} 1`);
+  });
+
+  it('reuses credentials from the kubeconfig for AUTH_REFRESH_MS, and reads them again sooner after a 401', async () => {
+    api = await startTestApi();
+    const kubeConfig = kubeConfigForServer(api.server.url, api.server.token, api.server.caData);
+    let now = 0;
+    const client = new KubeClient({ kubeConfig, timeoutMs: 5000, now: () => now });
+    const setToken = (token: string | undefined): void => {
+      kubeConfig.users = kubeConfig.users.map((user) => ({ ...user, token }));
+    };
+    const listStatus = async (): Promise<number> => {
+      const outcome = await client.list(GADGETS).then(() => 200, (error: unknown) => (error as ApiError).statusCode);
+      return outcome;
+    };
+    expect(await listStatus()).toBe(200);
+    setToken('a-token-the-server-refuses');
+    now += AUTH_REFRESH_MS - 1;
+    expect(await listStatus()).toBe(200); // within the window: the credentials read before
+    now += 1;
+    expect(await listStatus()).toBe(401); // read again, and refused
+    setToken(api.server.token);
+    expect(await listStatus()).toBe(200); // after a 401 the next call reads them at once
   });
 
   it('times out a request that gets no answer, and counts it as <error>', async () => {
