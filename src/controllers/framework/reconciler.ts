@@ -1,8 +1,9 @@
 import { isConditionTrue, isBeingDeleted, MAX_EVENT_NOTE_BYTES, Result, setReadiness, setCondition, removeCondition, updateStatusWithRetry, updateWithRetry } from '../../runtime/index.js';
 import type { Condition, KubeObject, ReconcileContext, ReconcileResult, Readiness, ResourceType, SharedInformer } from '../../runtime/index.js';
-import { formatPath, validateObject, validateObjects, type ObjectValidator, type StatsmolnObject } from '../../api/validation/index.js';
+import { formatPath, validateObjects, type StatsmolnObject } from '../../api/validation/index.js';
 import { describeActions, groupByVerb, isWrite, summarizeActions, type Action, type Verb } from './action.js';
 import { FINALIZER, isObserveOnly, isPaused, type Actuator, type ControllerContext } from './actuator.js';
+import { validateCached } from './validation-memo.js';
 import { classifyError, DependencyNotReadyError, errorMessage, errorReason, InvalidConfigurationError } from './errors.js';
 import type { ControllerMetrics } from './metrics.js';
 
@@ -197,23 +198,6 @@ function validationFailures(object: StatsmolnObject, related: StatsmolnObject[])
   if (errors.length === 0) return undefined;
   return errors.map((issue) => `${formatPath(issue.path)}: ${issue.message}`).join('; ');
 }
-
-/**
- * Each object's own checks (schema, CEL, object rules) per object reference. Related objects come
- * straight from the informer caches, which replace an object on every change and never mutate it,
- * so a reference always holds the same content; without this every reconcile re-checked its whole
- * related set (a tenant's quotas, volumes and data centers), a tenth of the operator's CPU. The
- * primary is passed as its cached object too, so a resync of an unchanged object re-checks nothing.
- */
-const checkedObjects = new WeakMap<object, ReturnType<ObjectValidator>>();
-const validateCached: ObjectValidator = (object) => {
-  let result = checkedObjects.get(object);
-  if (!result) {
-    result = validateObject(object);
-    checkedObjects.set(object, result);
-  }
-  return result;
-};
 
 /**
  * creationTimestamp has whole seconds, so two objects made in the same second tie; then the one
