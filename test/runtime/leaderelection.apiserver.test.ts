@@ -64,20 +64,31 @@ describe('leader election', () => {
     return r;
   }
 
-  /** Advances the shared clock in 100 ms steps, checking after each that at most one replica leads. */
+  /**
+   * Advances the shared clock in 100 ms steps, checking that at most one replica leads. Leadership
+   * is sampled before each step as well as after it (and once more when done): a replica can win
+   * or lose the lease between one step's check and the next step, and it reconciles at the clock
+   * time it won, which the next step's sample would already have moved past.
+   */
   async function stepUntil(clock: FakeClock, done: () => boolean, limitMs: number): Promise<void> {
-    const until = clock.now() + limitMs;
-    while (!done()) {
-      if (clock.now() >= until) throw new Error(`not done within ${limitMs} ms of clock time`);
-      await clock.advance(100);
-      for (let i = 0; i < 3; i++) await new Promise((r) => setTimeout(r, 1));
+    const sample = (): void => {
       const leaders = replicas.filter((r) => r.manager.isLeader());
       expect(leaders.length).toBeLessThanOrEqual(1);
       for (const r of replicas) {
         if (r.manager.isLeader() && r.leadingSince === undefined) r.leadingSince = clock.now();
         if (!r.manager.isLeader() && r.leadingSince !== undefined && r.leadingUntil === undefined) r.leadingUntil = clock.now();
       }
+    };
+    const until = clock.now() + limitMs;
+    sample();
+    while (!done()) {
+      if (clock.now() >= until) throw new Error(`not done within ${limitMs} ms of clock time`);
+      sample();
+      await clock.advance(100);
+      for (let i = 0; i < 3; i++) await new Promise((r) => setTimeout(r, 1));
+      sample();
     }
+    sample();
   }
 
   it('only the leader reconciles; when the leader dies the standby takes over within the lease duration plus one retry', async () => {
