@@ -7,7 +7,8 @@ import { dataCenterReadiness, versionDocumentUrl, versionFromDocument } from '..
 import { DependencyNotReadyError } from '../../src/controllers/framework/index.js';
 import { startOperator, type RunningOperator } from '../../src/operator/operator.js';
 import type { DataCenter } from '../../src/api/v1alpha1/index.js';
-import type { Condition } from '../../src/runtime/index.js';
+import type { Condition, KubeObject } from '../../src/runtime/index.js';
+import { SECRETS } from '../../src/operator/manifests.js';
 import { DATACENTERS, OPERATOR_NAMESPACE, startHarness, type Harness } from './support/harness.js';
 import { createCephSecret, createDataCenterObject, createOpenStackSecret, eventually } from '../operator/support/datacenters.js';
 
@@ -111,6 +112,36 @@ describe('DataCenter controller', () => {
     expect(ready(dc)?.message).toMatch(/^partitions not ready: test \(ceph: /);
     const events = await h.client.list({ group: 'events.k8s.io', version: 'v1', resource: 'events', kind: 'Event', namespaced: true }, {});
     expect(events.items.map((event) => (event as { reason?: string }).reason)).toContain('PartitionNotReady');
+  });
+});
+
+describe('DataCenter controller with a ten-minute check interval', () => {
+  let h2: Harness;
+  let operator2: RunningOperator;
+  beforeAll(async () => {
+    h2 = await startHarness({ dataCenters: ['sto-1'] });
+    operator2 = await startOperator({ client: h2.client, operatorNamespace: OPERATOR_NAMESPACE, metricsAddress: false, logLevel: 'silent', dataCenterCheckIntervalMs: 10 * 60_000 });
+  });
+  afterAll(async () => {
+    await operator2?.stop();
+    await h2?.close();
+  });
+  const get2 = async (name: string) => (await h2.client.get(DATACENTERS, undefined, name)) as unknown as DataCenter;
+
+  it('checks again at once when a referenced Secret appears or changes, not after the interval', async () => {
+    await createOpenStackSecret(h2, 'sto-1-openstack', 'sto-1');
+    await createDataCenterObject(h2, 'sto-1', [{ environment: 'production', cloudsSecret: 'sto-1-openstack', cephSecret: 'sto-1-ceph' }]);
+    const waiting = await eventually(() => get2('sto-1'), (object) => ready(object)?.reason === 'PartitionNotReady', 'not Ready without its Ceph Secret', 5_000);
+    expect(ready(waiting)?.message).toContain('Secret "sto-1-ceph" does not exist');
+
+    await createCephSecret(h2, 'sto-1-ceph');
+    await eventually(() => get2('sto-1'), (object) => ready(object)?.status === 'True', 'Ready once the Secret exists', 5_000);
+
+    // A rotated password that the dashboard refuses shows at once too.
+    const secret = await h2.client.get<KubeObject & { data: Record<string, string> }>(SECRETS, OPERATOR_NAMESPACE, 'sto-1-ceph');
+    await h2.client.update(SECRETS, { ...secret, data: { ...secret.data, password: Buffer.from('not-the-password').toString('base64') } });
+    const refused = await eventually(() => get2('sto-1'), (object) => ready(object)?.reason === 'PartitionNotReady', 'not Ready with a refused password', 5_000);
+    expect(partition(refused, 'production')?.services.find((service) => service.service === 'ceph')?.reachable).toBe(false);
   });
 });
 

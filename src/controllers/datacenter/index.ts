@@ -10,14 +10,16 @@ import {
   setReadiness,
   updateStatusWithRetry,
   type Condition,
+  type KeyMapper,
   type KubeObject,
   type ReconcileContext,
+  type SharedInformer,
   type ReconcileResult,
   type Readiness,
 } from '../../runtime/index.js';
 import type { ActuatorDeps, ControllerRegistration } from '../../operator/registration.js';
 import { plannerOf } from '../../operator/registration.js';
-import { resourceTypeOf, type Actuator, type ControllerContext } from '../framework/index.js';
+import { referencedSecrets, resourceTypeOf, type Actuator, type ControllerContext } from '../framework/index.js';
 import { applyDataCenter } from './apply.js';
 import { observeDataCenter, type DataCenterObservation } from './observe.js';
 import { dataCenterReadiness, planDataCenter } from './plan.js';
@@ -69,20 +71,34 @@ function lastCheckMs(dataCenter: DataCenter): number | undefined {
 
 /**
  * Reconciles one DataCenter: validates it, checks its partitions unless a check of this generation
- * is fresher than the interval (status writes re-trigger the controller), writes status and Ready,
- * and comes back after the interval.
+ * is fresher than the interval (status writes re-trigger the controller) and the Secrets it
+ * references are as they were at that check, writes status and Ready, and comes back after the
+ * interval.
  */
 export function dataCenterReconciler(deps: ActuatorDeps, context: Omit<ControllerContext, 'signal' | 'logger'>, options: DataCenterControllerOptions = {}) {
   const intervalMs = options.checkIntervalMs ?? DEFAULT_CHECK_INTERVAL_MS;
   const actuator = createDataCenterActuator(deps);
+  // The referenced Secrets' versions at each DataCenter's last check (or, after a restart, when it
+  // was first seen): a Secret that appears or changes makes the check due at once.
+  const checkedSecrets = new Map<string, string>();
   return async (rc: ReconcileContext): Promise<ReconcileResult> => {
     const cached = deps.informers.dataCenters.store.get(rc.key) as unknown as DataCenter | undefined;
-    if (!cached || cached.metadata.deletionTimestamp) return Result.done();
+    if (!cached || cached.metadata.deletionTimestamp) {
+      checkedSecrets.delete(rc.key);
+      return Result.done();
+    }
     const dataCenter = structuredClone(cached);
     const ctx: ControllerContext = { ...context, logger: rc.logger, signal: rc.signal };
     const now = ctx.clock.now();
     const last = lastCheckMs(dataCenter);
-    if (last !== undefined && now - last < intervalMs) return Result.requeueAfter(intervalMs - (now - last));
+    const secrets = deps.registry.secretVersions(dataCenter);
+    const checkedWith = checkedSecrets.get(rc.key);
+    const secretsChanged = secrets !== undefined && checkedWith !== undefined && checkedWith !== secrets;
+    if (last !== undefined && now - last < intervalMs && !secretsChanged) {
+      if (secrets !== undefined && checkedWith === undefined) checkedSecrets.set(rc.key, secrets);
+      return Result.requeueAfter(intervalMs - (now - last));
+    }
+    if (secrets !== undefined) checkedSecrets.set(rc.key, secrets);
 
     const [issues = []] = validateObjects([dataCenter as unknown as Record<string, unknown>]);
     const errors = issues.filter((issue) => issue.severity === 'error');
@@ -116,16 +132,31 @@ async function writeStatus(ctx: ControllerContext, dataCenter: DataCenter, readi
   }
 }
 
+/** The DataCenters that reference a Secret, so that its creation or rotation is checked at once. */
+export function dataCentersUsingSecret(dataCenters: SharedInformer<KubeObject>): KeyMapper {
+  return (secret) => {
+    const name = secret.metadata?.name;
+    if (!name) return [];
+    return dataCenters.store
+      .list()
+      .filter((object) => referencedSecrets(object as unknown as DataCenter).includes(name))
+      .map((object) => object.metadata?.name ?? '')
+      .filter((key) => key !== '');
+  };
+}
+
 /** The DataCenter's registration in the operator and in `statsmoln plan`. */
 export function dataCenterRegistration(options: DataCenterControllerOptions = {}): ControllerRegistration {
   return {
     register(env) {
-      env.manager.addController({
+      const controller = env.manager.addController({
         name: 'datacenter',
         type: DATACENTERS,
         maxConcurrentReconciles: env.concurrency,
         reconcile: dataCenterReconciler(env.deps, { client: env.manager.client, events: env.manager.events, clock: env.manager.clock }, options),
       });
+      const secrets = env.deps.registry.secretsInformer;
+      if (secrets) controller.watches(secrets, dataCentersUsingSecret(env.deps.informers.dataCenters));
       return dataCenterDefinition.kind;
     },
     planner: (deps) => plannerOf(createDataCenterActuator(deps)),

@@ -53,6 +53,24 @@ export class BackendRegistry {
 
   constructor(private readonly options: BackendRegistryOptions) {}
 
+  /** The informer over the operator namespace's Secrets, when the registry reads them from one. */
+  get secretsInformer(): SharedInformer<KubeObject> | undefined {
+    return this.options.secrets;
+  }
+
+  /**
+   * The cached resourceVersion of every Secret the DataCenter references ("-" for one that does
+   * not exist): a change means its credentials appeared, changed or went away. Undefined without an
+   * informer.
+   */
+  secretVersions(dataCenter: DataCenter): string | undefined {
+    const secrets = this.options.secrets;
+    if (!secrets) return undefined;
+    return referencedSecrets(dataCenter)
+      .map((name) => `${name}=${secrets.store.get(`${this.options.operatorNamespace}/${name}`)?.metadata?.resourceVersion ?? '-'}`)
+      .join(',');
+  }
+
   /** The DataCenter from the cache, or DependencyNotReady. */
   dataCenter(name: string): DataCenter {
     const dataCenter = this.options.dataCenters.store.get(name) as unknown as DataCenter | undefined;
@@ -142,6 +160,16 @@ export class BackendRegistry {
       throw error;
     }
   }
+}
+
+/**
+ * The names of the Secrets a DataCenter's partitions reference, sorted, each once. Cached objects
+ * are not validated yet, so a malformed one gives what it names.
+ */
+export function referencedSecrets(dataCenter: DataCenter): string[] {
+  const partitions: Array<Partial<DataCenter['spec']['partitions'][number]>> = dataCenter.spec?.partitions ?? [];
+  const names = partitions.flatMap((partition) => [partition.openstack?.cloudsSecretRef?.name, partition.ceph?.credentialsSecretRef?.name]);
+  return [...new Set(names.filter((name): name is string => typeof name === 'string'))].sort();
 }
 
 function closeBackends(backends: PartitionBackends): void {
