@@ -7,6 +7,7 @@ import { createTenant, type TenantFixture } from './support/volume-tenant.js';
 import { conditionOf, countRequests, eventually, isReady, startVolumeOperator, storageVolume, VOLUMES, type VolumeOperator } from './support/volume-operator.js';
 import { METADATA_FINAL_COPY_OF } from '../../src/controllers/storagevolume/index.js';
 import { BlockStorageClient } from '../../src/backends/openstack/index.js';
+import { CephDashboardClient, type ImageSpec } from '../../src/backends/ceph/index.js';
 import type { KubeObject } from '../../src/runtime/index.js';
 
 const GIB = 1024 ** 3;
@@ -189,6 +190,20 @@ describe('StorageVolume on Cinder', () => {
     expect(copies[0]).toMatchObject({ id: last.deletionReceipt?.snapshotId, size: 3072, volume_type: 'encrypted', status: 'available' });
     expect(copies[0]?.name).toMatch(/^agency-skatteverket\/deklarationer-db@final-\d{8}T\d{6}Z$/);
     expect(countRequests(h, 'cinder POST /v3/:project/snapshots 202')).toBe(1);
+    expect(countRequests(h, CREATE_VOLUME)).toBe(1);
+    expect(countRequests(h, 'cinder DELETE')).toBe(1);
+  });
+  it('a crash between the delete of the original and the receipt still names the final copy in the receipt', async () => {
+    await h.client.create(VOLUMES, storageVolume(secret.namespace, 'snap-gone-db', { sizeGiB: 5, encrypted: true, deletionPolicy: 'Snapshot' }));
+    const id = statusOf(await ready(secret, 'snap-gone-db')).backendId ?? '';
+    h.openstack.resetCounters();
+    const gone = jest.spyOn(BlockStorageClient.prototype, 'waitForVolumeGone').mockRejectedValueOnce(new Error('operator killed'));
+    const last = await deleteAndReadReceipt(secret, 'snap-gone-db');
+    gone.mockRestore();
+    const copies = await cinder().listVolumes({ projectId: projectOf(secret), metadata: { [METADATA_FINAL_COPY_OF]: id } });
+    expect(copies).toHaveLength(1);
+    expect(last.deletionReceipt).toMatchObject({ action: 'SnapshotThenDeleted', backendId: id, snapshotId: copies[0]?.id });
+    expect(last.deletionReceipt?.confirmation).toContain(`GET /volumes/${id} answered 404`);
     expect(countRequests(h, CREATE_VOLUME)).toBe(1);
     expect(countRequests(h, 'cinder DELETE')).toBe(1);
   });
@@ -396,5 +411,26 @@ describe('StorageVolume on RBD', () => {
     expect(cephCount(COPY)).toBe(1);
     // The torn partial and the original.
     expect(cephCount('dashboard DELETE /api/block/image/{image_spec} 204')).toBe(2);
+  });
+
+  it('a crash between the delete of the original and the receipt still names the final image in the receipt', async () => {
+    await h.client.create(VOLUMES, storageVolume(open.namespace, 'snap-gone', { backend: 'rbd', sizeGiB: 1, tier: 'hdd', deletionPolicy: 'Snapshot' }));
+    await ready(open, 'snap-gone');
+    h.ceph.resetCounters();
+    const deleteImage = CephDashboardClient.prototype.deleteImage;
+    const killed = jest.spyOn(CephDashboardClient.prototype, 'deleteImage').mockImplementationOnce(async function (this: CephDashboardClient, spec: ImageSpec) {
+      await deleteImage.call(this, spec);
+      throw new Error('operator killed');
+    });
+    const last = await deleteAndReadReceipt(open, 'snap-gone');
+    killed.mockRestore();
+    const finals = imagesNamed('agency-bolagsverket.snap-gone.');
+    expect(finals).toEqual([expect.stringMatching(/^agency-bolagsverket\.snap-gone\.final-\d{8}T\d{6}Z$/)]);
+    expect(h.ceph.cluster.findImage(TENANT_POOL, 'agency-bolagsverket', 'agency-bolagsverket.snap-gone')).toBeUndefined();
+    expect(last.deletionReceipt).toMatchObject({ action: 'SnapshotThenDeleted', backendId: `${SPEC_PREFIX}agency-bolagsverket.snap-gone`, snapshotId: `${SPEC_PREFIX}${finals[0] ?? ''}` });
+    expect(last.deletionReceipt?.confirmation).toMatch(/^image agencies\/agency-bolagsverket\/agency-bolagsverket\.snap-gone deleted; GET answered 404/);
+    expect(cephCount(SNAP_CREATE)).toBe(1);
+    expect(cephCount(COPY)).toBe(1);
+    expect(cephCount('dashboard DELETE /api/block/image/{image_spec} 204')).toBe(1);
   });
 });

@@ -2,6 +2,7 @@ import type { StorageVolume } from '../../api/v1alpha1/index.js';
 import type { OpenStackClients, Volume, WaitOptions } from '../../backends/openstack/index.js';
 import { parseImageSpec, type CephDashboardClient, type RbdImage } from '../../backends/ceph/index.js';
 import { confirmCinderAbsent, confirmRbdAbsent } from './apply.js';
+import { findCinderFinalCopy, findRbdFinalCopy } from './final-copy.js';
 import { DependencyNotReadyError, InvalidConfigurationError, METADATA_UID_KEY, names, type PartitionBackends } from '../framework/index.js';
 import type { ControllerDeps } from '../computequota/deps.js';
 import { findTenant, tenantNameOf, tenantProject, TENANT_RETRY_MS } from '../computequota/project.js';
@@ -95,6 +96,13 @@ export async function observeVolume(deps: VolumeControllerDeps, volume: StorageV
         target.backend === 'cinder'
           ? await confirmCinderAbsent(backends.openstack, recorded, now)
           : await confirmRbdAbsent(backends.cephDashboard, parseImageSpec(recorded), now);
+      if (confirmedGone && volume.spec.deletionPolicy === 'Snapshot') {
+        const finalCopy =
+          target.backend === 'cinder'
+            ? await findCinderFinalCopy(backends.openstack, target.projectId, recorded)
+            : await findRbdFinalCopy(backends.cephDashboard, parseImageSpec(recorded));
+        if (finalCopy) confirmedGone.snapshotId = finalCopy;
+      }
       return { target, ...found, ...(confirmedGone ? { confirmedGone } : {}) };
     }
     return { target, ...found };

@@ -72,7 +72,13 @@ export function volumeDeletionStatus(
   if (observed.confirmedGone && policy !== 'Retain') {
     return {
       phase: 'Deleting',
-      deletionReceipt: { action: policy === 'Delete' ? 'Deleted' : 'SnapshotThenDeleted', backendId, time: observed.confirmedGone.time, confirmation: observed.confirmedGone.confirmation },
+      deletionReceipt: {
+        action: policy === 'Delete' ? 'Deleted' : 'SnapshotThenDeleted',
+        backendId,
+        ...(observed.confirmedGone.snapshotId ? { snapshotId: observed.confirmedGone.snapshotId } : {}),
+        time: observed.confirmedGone.time,
+        confirmation: observed.confirmedGone.confirmation,
+      },
     };
   }
   if (!observed.target) {
