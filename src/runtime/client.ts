@@ -372,20 +372,15 @@ function headerValue(response: IncomingMessage, name: string): string | undefine
   return Array.isArray(value) ? value[0] : value;
 }
 
-function readBody(response: IncomingMessage, spec: { method: string; path: string }, requestId: string): Promise<string> {
-  // Events, not `for await`: the async iterator costs a promise per chunk on every API call.
-  return new Promise((resolve, reject) => {
-    response.setEncoding('utf8');
-    let text = '';
-    response.on('data', (chunk: string) => {
-      text += chunk;
-    });
-    response.on('end', () => resolve(text));
-    response.on('error', (error) => {
-      reject(new TransportError(spec.method, spec.path, requestId, error.message, error instanceof TransportError && error.timedOut));
-    });
-    response.on('aborted', () => reject(new TransportError(spec.method, spec.path, requestId, 'response aborted', false)));
-  });
+async function readBody(response: IncomingMessage, spec: { method: string; path: string }, requestId: string): Promise<string> {
+  response.setEncoding('utf8');
+  let text = '';
+  try {
+    for await (const chunk of response) text += chunk as string;
+  } catch (error) {
+    throw new TransportError(spec.method, spec.path, requestId, (error as Error).message, error instanceof TransportError && error.timedOut);
+  }
+  return text;
 }
 
 function errorFromText(statusCode: number, text: string, spec: { method: string; path: string }, requestId: string): ApiError {
