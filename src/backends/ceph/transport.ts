@@ -10,13 +10,15 @@ import {
 import { backendRequestDurationSeconds, backendRequestsTotal } from './metrics.js';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { ConcurrencyLimiter } from '../http/limiter.js';
-import { SendTimeoutError, Transport, type RawRequest, type RawResponse, type TlsOptions } from '../http/transport.js';
+import { SendTimeoutError, Transport, type RawRequest, type RawResponse } from '../http/transport.js';
 
 /**
  * A small HTTP transport for the Ceph clients: one timeout per attempt, retries only for idempotent
  * calls on transient failures, typed errors, a request id on every call, and metrics. Requests go
- * over the same keep-alive node:http(s) sender the OpenStack clients use: fetch (undici) cost about
- * twice the CPU per call, and cannot take a CA bundle per backend.
+ * over the same keep-alive node:http(s) sender the OpenStack clients use, with a deadline kept by
+ * one timer: fetch here and AbortSignal timeouts on every backend call together cost a quarter of
+ * the operator's CPU at a thousand calls a second (docs/operator.md), and fetch cannot take a CA
+ * bundle per backend.
  */
 
 /** Sends one raw HTTP exchange; tests inject one to observe or alter the traffic. */
@@ -82,8 +84,6 @@ export interface TransportOptions {
   retryMaxDelayMs?: number;
   /** Replaces the default keep-alive sender (which `close()` releases). */
   send?: HttpSender;
-  /** TLS settings for the default sender. */
-  tls?: TlsOptions;
   sleep?: (ms: number) => Promise<void>;
   /** Jitter source in [0, 1); inject a seeded one in tests. */
   random?: () => number;
@@ -129,7 +129,7 @@ export class HttpTransport {
     if (options.send) {
       this.send = options.send;
     } else {
-      const transport = new Transport(options.tls);
+      const transport = new Transport();
       this.ownTransport = transport;
       this.send = (raw) => transport.send(raw);
     }
