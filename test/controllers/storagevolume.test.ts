@@ -319,10 +319,14 @@ describe('StorageVolume on RBD', () => {
       .reduce((sum, [, count]) => sum + count, 0);
   const SNAP_CREATE = 'dashboard POST /api/block/image/{image_spec}/snap 201';
   const COPY = 'dashboard POST /api/block/image/{image_spec}/copy 200';
+  /** A 1 GiB raw RBD volume with deletionPolicy Snapshot, created and Ready. */
+  async function readySnapshotImage(name: string): Promise<KubeObject> {
+    await h.client.create(VOLUMES, storageVolume(open.namespace, name, { backend: 'rbd', sizeGiB: 1, tier: 'hdd', deletionPolicy: 'Snapshot' }));
+    return ready(open, name);
+  }
 
   it('deletionPolicy Snapshot: an rbd volume converges Ready like any other', async () => {
-    await h.client.create(VOLUMES, storageVolume(open.namespace, 'snap', { backend: 'rbd', sizeGiB: 1, tier: 'hdd', deletionPolicy: 'Snapshot' }));
-    const created = await ready(open, 'snap');
+    const created = await readySnapshotImage('snap');
     expect(statusOf(created)).toMatchObject({ phase: 'Available', backendId: `${SPEC_PREFIX}agency-bolagsverket.snap`, sizeGiB: 1, usedBytes: 0 });
     expect(conditionOf(created, 'Stalled')?.status).not.toBe('True');
     expect(h.ceph.cluster.findImage(TENANT_POOL, 'agency-bolagsverket', 'agency-bolagsverket.snap')?.size).toBe(GIB);
@@ -362,8 +366,7 @@ describe('StorageVolume on RBD', () => {
   });
 
   it('a crash between the copy and the delete of the original makes no second snapshot or copy', async () => {
-    await h.client.create(VOLUMES, storageVolume(open.namespace, 'snap-crash', { backend: 'rbd', sizeGiB: 1, tier: 'hdd', deletionPolicy: 'Snapshot' }));
-    await ready(open, 'snap-crash');
+    await readySnapshotImage('snap-crash');
     h.ceph.writeImage(image('snap-crash'), 0, 5 * MiB);
     h.ceph.resetCounters();
     // The original's delete fails (500, not retried) until the fault is cleared: every attempt
@@ -390,8 +393,7 @@ describe('StorageVolume on RBD', () => {
   });
 
   it('a torn partial copy from an earlier attempt is deleted and copied again from the same snapshot', async () => {
-    await h.client.create(VOLUMES, storageVolume(open.namespace, 'snap-torn', { backend: 'rbd', sizeGiB: 1, tier: 'hdd', deletionPolicy: 'Snapshot' }));
-    await ready(open, 'snap-torn');
+    await readySnapshotImage('snap-torn');
     // An earlier attempt took the snapshot, and its copy died half way (no copy task is running).
     const original = h.ceph.cluster.openImage(TENANT_POOL, 'agency-bolagsverket', 'agency-bolagsverket.snap-torn');
     h.ceph.writeImage(image('snap-torn'), 0, 10 * MiB);
@@ -414,8 +416,7 @@ describe('StorageVolume on RBD', () => {
   });
 
   it('a crash between the delete of the original and the receipt still names the final image in the receipt', async () => {
-    await h.client.create(VOLUMES, storageVolume(open.namespace, 'snap-gone', { backend: 'rbd', sizeGiB: 1, tier: 'hdd', deletionPolicy: 'Snapshot' }));
-    await ready(open, 'snap-gone');
+    await readySnapshotImage('snap-gone');
     h.ceph.resetCounters();
     const deleteImage = CephDashboardClient.prototype.deleteImage;
     const killed = jest.spyOn(CephDashboardClient.prototype, 'deleteImage').mockImplementationOnce(async function (this: CephDashboardClient, spec: ImageSpec) {

@@ -1,8 +1,8 @@
 import type { StorageVolume } from '../../api/v1alpha1/index.js';
 import type { OpenStackClients } from '../../backends/openstack/index.js';
-import { formatImageSpec, type CephDashboardClient, type ImageSpec, type RbdImage } from '../../backends/ceph/index.js';
+import { formatImageSpec, type CephDashboardClient, type ImageSpec } from '../../backends/ceph/index.js';
 import { METADATA_UID_KEY, TAG_PREFIX, names, type Action } from '../framework/index.js';
-import { inProject, isCephNotFound, isOpenStackNotFound } from './clients.js';
+import { getRbdImageOrUndefined, inProject, isCephNotFound, isOpenStackNotFound } from './clients.js';
 import type { VolumeControllerDeps } from './observe.js';
 import { GIB, type DeletionOutcome, type VolumeObserved, type VolumePayload, type VolumeTarget } from './types.js';
 
@@ -204,10 +204,10 @@ export class VolumeApplier {
     const { final, partial } = rbdFinalCopyNames(spec.name, snapshotName);
     const finalSpec: ImageSpec = { ...spec, name: final };
     const partialSpec: ImageSpec = { ...spec, name: partial };
-    let copy = await getRbdImageOrUndefined(dashboard, finalSpec);
+    let copy = await getRbdImageOrUndefined(dashboard, finalSpec, { omitUsage: true });
     if (!copy) {
       let complete = false;
-      if (await getRbdImageOrUndefined(dashboard, partialSpec)) {
+      if (await getRbdImageOrUndefined(dashboard, partialSpec, { omitUsage: true })) {
         complete = (await dashboard.awaitRunningCopy(spec, partialSpec)).state === 'succeeded';
         if (!complete) await dashboard.deleteImage(partialSpec);
       }
@@ -256,14 +256,5 @@ export async function confirmRbdAbsent(dashboard: CephDashboardClient, spec: Ima
       time: new Date(nowMs).toISOString(),
       confirmation: `image ${spec.pool}/${spec.namespace ?? ''}/${spec.name} deleted; GET answered 404${requestId ? ` [${requestId}]` : ''}`,
     };
-  }
-}
-
-async function getRbdImageOrUndefined(dashboard: CephDashboardClient, spec: ImageSpec): Promise<RbdImage | undefined> {
-  try {
-    return await dashboard.getImage(spec, { omitUsage: true });
-  } catch (error) {
-    if (isCephNotFound(error)) return undefined;
-    throw error;
   }
 }

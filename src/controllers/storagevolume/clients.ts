@@ -1,3 +1,4 @@
+import type { CephDashboardClient, ImageSpec, RbdImage } from '../../backends/ceph/index.js';
 import { BackendError, type OpenStackClients, type Volume } from '../../backends/openstack/index.js';
 import { DependencyNotReadyError } from '../framework/index.js';
 
@@ -52,6 +53,16 @@ export async function getVolumeOrUndefined(clients: OpenStackClients, id: string
     return await clients.blockStorage.getVolume(id);
   } catch (error) {
     if (isOpenStackNotFound(error)) return undefined;
+    throw error;
+  }
+}
+
+/** The RBD image, or undefined when the dashboard answers 404. */
+export async function getRbdImageOrUndefined(dashboard: CephDashboardClient, spec: ImageSpec, options: { omitUsage?: boolean } = {}): Promise<RbdImage | undefined> {
+  try {
+    return await dashboard.getImage(spec, options);
+  } catch (error) {
+    if (isCephNotFound(error)) return undefined;
     throw error;
   }
 }

@@ -1,6 +1,6 @@
 import { formatImageSpec, type CephDashboardClient, type ImageSpec } from '../../backends/ceph/index.js';
 import type { OpenStackClients } from '../../backends/openstack/index.js';
-import { METADATA_FINAL_COPY_OF, RBD_FINAL_SNAPSHOT_PREFIX } from './apply.js';
+import { METADATA_FINAL_COPY_OF, RBD_FINAL_SNAPSHOT_PREFIX, rbdFinalCopyNames } from './apply.js';
 
 /**
  * The final copy an earlier Snapshot deletion made before it deleted the original, found again
@@ -15,11 +15,14 @@ export async function findCinderFinalCopy(admin: OpenStackClients, projectId: st
 }
 
 export async function findRbdFinalCopy(dashboard: CephDashboardClient, original: ImageSpec): Promise<string | undefined> {
-  const prefix = `${original.name}.${RBD_FINAL_SNAPSHOT_PREFIX}`;
+  // The names of a copy whose snapshot name is just the prefix: every final copy starts with the
+  // first, and a partial one ends like the second.
+  const { final: prefix, partial } = rbdFinalCopyNames(original.name, RBD_FINAL_SNAPSHOT_PREFIX);
+  const partialSuffix = partial.slice(prefix.length);
   const images = await dashboard.listAllImages(original.pool, original.namespace ?? '');
   const finals = images
     .map((image) => image.name)
-    .filter((name) => name.startsWith(prefix) && !name.endsWith('.partial'))
+    .filter((name) => name.startsWith(prefix) && !name.endsWith(partialSuffix))
     .sort();
   const latest = finals[finals.length - 1];
   return latest === undefined ? undefined : formatImageSpec({ ...original, name: latest });

@@ -6,7 +6,7 @@ import { findCinderFinalCopy, findRbdFinalCopy } from './final-copy.js';
 import { DependencyNotReadyError, InvalidConfigurationError, METADATA_UID_KEY, names, type PartitionBackends } from '../framework/index.js';
 import type { ControllerDeps } from '../computequota/deps.js';
 import { findTenant, tenantNameOf, tenantProject, TENANT_RETRY_MS } from '../computequota/project.js';
-import { getVolumeOrUndefined, isCephNotFound, VolumeFailedError } from './clients.js';
+import { getRbdImageOrUndefined, getVolumeOrUndefined, VolumeFailedError } from './clients.js';
 import { GIB, type CinderQuota, type ObservedVolume, type QuotaHeadroom, type VolumeObserved, type VolumeTarget } from './types.js';
 
 export interface VolumeControllerDeps extends ControllerDeps {
@@ -196,12 +196,7 @@ async function observeRbd(
   const imageName = importSpec?.id ?? importSpec?.filter?.name ?? target.name;
   // An image found by name proves its namespace exists; only a missing one needs the namespace
   // listing, which the dashboard builds by listing every namespace's images.
-  let image: RbdImage | undefined;
-  try {
-    image = await dashboard.getImage({ pool: target.pool, namespace: target.namespace, name: imageName });
-  } catch (error) {
-    if (!isCephNotFound(error)) throw error;
-  }
+  const image = await getRbdImageOrUndefined(dashboard, { pool: target.pool, namespace: target.namespace, name: imageName });
   const namespaceExists = image !== undefined || (await dashboard.listNamespaces(target.pool)).some((entry) => entry.namespace === target.namespace);
   if (!image && importSpec?.id) {
     throw new InvalidConfigurationError(`import.id: RBD image ${target.pool}/${target.namespace}/${importSpec.id} does not exist`);
