@@ -193,6 +193,28 @@ async function waitFor(what: string, check: () => Promise<boolean> | boolean, ti
   }
 }
 
+interface SlotSample {
+  /** ms since the operator started */
+  at: number;
+  heldMs: number;
+  finished: number;
+}
+
+/**
+ * Slot time per call and calls a second in each fifth of the convergence, from the limiter's running
+ * totals: shows whether the overhead is spread evenly or comes from one phase (the start, when every
+ * quota and volume reports that it waits for its tenant).
+ */
+function slotTimeByFifth(samples: SlotSample[], totalMs: number): Array<{ slotMs: number; callsPerSecond: number }> {
+  const at = (ms: number): SlotSample => samples.find((sample) => sample.at >= ms) ?? samples[samples.length - 1]!;
+  return [0, 1, 2, 3, 4].map((fifth) => {
+    const from = fifth === 0 ? { at: 0, heldMs: 0, finished: 0 } : at((totalMs * fifth) / 5);
+    const to = at((totalMs * (fifth + 1)) / 5);
+    const calls = to.finished - from.finished;
+    return { slotMs: calls > 0 ? (to.heldMs - from.heldMs) / calls : 0, callsPerSecond: to.at > from.at ? (calls * 1000) / (to.at - from.at) : 0 };
+  });
+}
+
 function printCalls(calls: ReturnType<typeof backendCalls>, indent: string): void {
   const rows = [...calls.byType].sort((a, b) => b[1] - a[1]);
   for (const [type, value] of rows) console.log(`${indent}${count(value).padStart(9)}  ${type}`);
@@ -237,9 +259,12 @@ try {
   const platformCpuBefore = (await platform.snapshot()).cpuMs;
   operator = await startBenchOperator(0);
   let lastReport = since;
+  const slotSamples: SlotSample[] = [];
   await waitFor(
     'every object Ready',
     () => {
+      const sampled = operator!.backendLimiter;
+      slotSamples.push({ at: performance.now() - since, heldMs: sampled.heldMs, finished: sampled.finished });
       const { ready, total } = allReady(operator!);
       if (performance.now() - lastReport > Number(process.env.BENCH_PROGRESS_MS ?? 30_000)) {
         lastReport = performance.now();
@@ -282,6 +307,12 @@ try {
   console.log(
     `  backend slots: peak ${limiter.peakInFlight} of ${BACKEND_CONCURRENCY} held, mean ${(limiter.heldMs / convergeMs).toFixed(1)} held;` +
       ` a call held its slot ${(limiter.heldMs / Math.max(1, limiter.finished)).toFixed(1)} ms on average (${LATENCY_MS} ms of it simulated latency)`,
+  );
+  slotSamples.push({ at: convergeMs, heldMs: limiter.heldMs, finished: limiter.finished });
+  const fifths = slotTimeByFifth(slotSamples, convergeMs);
+  console.log(
+    `  by fifth of the run: slot time per call ${fifths.map((fifth) => fifth.slotMs.toFixed(1)).join(' / ')} ms;` +
+      ` backend calls a second ${fifths.map((fifth) => count(Math.round(fifth.callsPerSecond))).join(' / ')}`,
   );
   console.log(`  operator CPU: ${seconds((cpu.user + cpu.system) / 1000)} s in ${seconds(convergeMs)} s of wall time (${Math.round(((cpu.user + cpu.system) / 1000 / convergeMs) * 100)} % of one core)`);
   // The histogram records each sampling timer's whole interval (an idle loop reads 5.2 ms at 5 ms),
