@@ -10,6 +10,7 @@ import {
   setReadiness,
   updateStatusWithRetry,
   type Condition,
+  objectKey,
   type KeyMapper,
   type KubeObject,
   type ReconcileContext,
@@ -94,11 +95,8 @@ export function dataCenterReconciler(deps: ActuatorDeps, context: Omit<Controlle
     const secrets = deps.registry.secretVersions(dataCenter);
     const checkedWith = checkedSecrets.get(rc.key);
     const secretsChanged = secrets !== undefined && checkedWith !== undefined && checkedWith !== secrets;
-    if (last !== undefined && now - last < intervalMs && !secretsChanged) {
-      if (secrets !== undefined && checkedWith === undefined) checkedSecrets.set(rc.key, secrets);
-      return Result.requeueAfter(intervalMs - (now - last));
-    }
     if (secrets !== undefined) checkedSecrets.set(rc.key, secrets);
+    if (last !== undefined && now - last < intervalMs && !secretsChanged) return Result.requeueAfter(intervalMs - (now - last));
 
     const [issues = []] = validateObjects([dataCenter as unknown as Record<string, unknown>]);
     const errors = issues.filter((issue) => issue.severity === 'error');
@@ -140,8 +138,7 @@ export function dataCentersUsingSecret(dataCenters: SharedInformer<KubeObject>):
     return dataCenters.store
       .list()
       .filter((object) => referencedSecrets(object as unknown as DataCenter).includes(name))
-      .map((object) => object.metadata?.name ?? '')
-      .filter((key) => key !== '');
+      .map(objectKey);
   };
 }
 
