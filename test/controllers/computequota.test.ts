@@ -110,6 +110,8 @@ describe('ComputeQuota', () => {
     const waiting = await eventually(() => get('sto-1-production', late.namespace), (object) => conditionOf(object, 'Reconciling')?.status === 'True', 'Reconciling');
     expect(conditionOf(waiting, 'Reconciling')).toMatchObject({ reason: 'TenantNotReady' });
     expect(conditionOf(waiting, 'Ready')?.status).toBe('False');
+    // It has neither created nor adopted anything, so it waits without a finalizer: one write, not two.
+    expect(waiting.metadata?.finalizers ?? []).toEqual([]);
 
     // The tenant controller gets there: the quota follows at once, not after the 15 s retry.
     const projectId = await createProject(h, late.name, { dataCenter: 'sto-1', environment: 'production' });
@@ -117,6 +119,7 @@ describe('ComputeQuota', () => {
     await h.client.updateStatus(TENANTS, { ...tenantObject, status: { placements: [{ dataCenter: 'sto-1', environment: 'production', projectId, ready: true }] } });
     const ready = await eventually(() => get('sto-1-production', late.namespace), isReady, 'Ready once the tenant has its project', 5_000);
     expect(ready.status).toMatchObject({ projectId, limits: { cores: 512 } });
+    expect(ready.metadata?.finalizers).toEqual(['statsmoln.io/cleanup']);
   });
 
   it('under managementPolicy Observe reports the difference and writes nothing', async () => {

@@ -76,8 +76,7 @@ export function resourceReconciler<T extends StatsmolnObject, Observed, Payload>
     }
     const observeOnly = isObserveOnly(object);
     try {
-      if (!observeOnly) await ensureFinalizer(ctx, type, object, known);
-      let observed = await actuator.observe(object, ctx);
+      let observed = await observeWithFinalizer(object, ctx, known, observeOnly);
       const actions = actuator.plan(object, observed);
       const writes = actions.filter(isWrite);
       if (observeOnly) {
@@ -110,6 +109,25 @@ export function resourceReconciler<T extends StatsmolnObject, Observed, Payload>
       return failed(error, writeStatus);
     }
   };
+
+  /**
+   * Observes, and adds the finalizer before anything can act on the backends. An object whose
+   * dependency is not ready yet (its tenant has no project in the partition) has neither created
+   * nor adopted anything, so it waits without one: at a GitOps sync that creates a tenant with its
+   * quotas and volumes, those then make one write each (the waiting condition) instead of two while
+   * the tenants, which they wait for, need the API server and the operator's CPU.
+   */
+  async function observeWithFinalizer(object: T, ctx: ControllerContext, known: KnownObject, observeOnly: boolean): Promise<Observed> {
+    let observed: Observed;
+    try {
+      observed = await actuator.observe(object, ctx);
+    } catch (error) {
+      if (!observeOnly && !(error instanceof DependencyNotReadyError)) await ensureFinalizer(ctx, type, object, known);
+      throw error;
+    }
+    if (!observeOnly) await ensureFinalizer(ctx, type, object, known);
+    return observed;
+  }
 
   /**
    * Applies the actions in order and records what was done as one event per verb (a tenant's first
