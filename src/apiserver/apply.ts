@@ -69,22 +69,135 @@ function collect(value: JsonValue, schema: Schema | undefined, prefix: FieldPath
 /** The field paths an object (or apply configuration) sets, for one subresource. */
 export function fieldSet(object: JsonObject, schema: Schema | undefined, resource: ResourceInfo, subresource: string | undefined): Map<string, FieldPath> {
   const out = new Map<string, FieldPath>();
+  for (const part of trackedParts(object, schema, resource, subresource).values()) collect(part.value, part.schema, part.prefix, out);
+  return out;
+}
+
+/** A part of an object whose fields a manager can own: where its field paths start and the schema that types them. */
+interface TrackedPart {
+  value: JsonValue;
+  schema: Schema | undefined;
+  prefix: FieldPath;
+}
+
+const METADATA_SCHEMAS: Record<string, Schema> = {
+  ownerReferences: { 'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': ['uid'] },
+  finalizers: { 'x-kubernetes-list-type': 'set' },
+};
+
+/** The tracked parts of an object for one subresource, by name (`spec`, `metadata.labels`). */
+function trackedParts(object: JsonObject, schema: Schema | undefined, resource: ResourceInfo, subresource: string | undefined): Map<string, TrackedPart> {
+  const parts = new Map<string, TrackedPart>();
   const statusSeparate = resource.subresources.includes('status');
   for (const [key, value] of Object.entries(object)) {
     if (key === 'apiVersion' || key === 'kind') continue;
     if (key === 'metadata') {
       if (subresource === 'status' || !isJsonObject(value)) continue;
       for (const [metaKey, metaValue] of Object.entries(value)) {
-        if (!TRACKED_METADATA.has(metaKey)) continue;
-        const metaSchema: Schema | undefined = metaKey === 'ownerReferences' ? { 'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': ['uid'] } : metaKey === 'finalizers' ? { 'x-kubernetes-list-type': 'set' } : undefined;
-        collect(metaValue, metaSchema, ['f:metadata', `f:${metaKey}`], out);
+        if (TRACKED_METADATA.has(metaKey)) parts.set(`metadata.${metaKey}`, { value: metaValue, schema: METADATA_SCHEMAS[metaKey], prefix: ['f:metadata', `f:${metaKey}`] });
       }
       continue;
     }
     if (statusSeparate && (key === 'status') !== (subresource === 'status')) continue;
-    collect(value, childSchema(schema, key), [`f:${key}`], out);
+    parts.set(key, { value, schema: childSchema(schema, key), prefix: [`f:${key}`] });
   }
-  return out;
+  return parts;
+}
+
+/** The fields an update set to a new value (`changed`) and the fields it removed, as keys of field paths. */
+export interface UpdatedFields {
+  changed: Map<string, FieldPath>;
+  removed: Set<string>;
+}
+
+/**
+ * What an update changed, for managedFields: every field path of `next` whose value differs from
+ * `old`, and every path of `old` that `next` no longer has. The walk skips parts that are the same in
+ * both (a status write leaves spec and most of status as they were), so it costs what changed, not
+ * the size of the object.
+ */
+export function updatedFields(next: JsonObject, old: JsonObject | undefined, schema: Schema | undefined, resource: ResourceInfo, subresource: string | undefined): UpdatedFields {
+  const result: UpdatedFields = { changed: new Map(), removed: new Set() };
+  const nextParts = trackedParts(next, schema, resource, subresource);
+  const oldParts = old ? trackedParts(old, schema, resource, subresource) : new Map<string, TrackedPart>();
+  for (const [name, part] of nextParts) {
+    const before = oldParts.get(name);
+    diffInto(part.value, before?.value, before !== undefined, part.schema, part.prefix, result);
+  }
+  for (const [name, part] of oldParts) if (!nextParts.has(name)) removeAll(part.value, part.schema, part.prefix, result);
+  return result;
+}
+
+function removeAll(value: JsonValue, schema: Schema | undefined, prefix: FieldPath, result: UpdatedFields): void {
+  const paths = new Map<string, FieldPath>();
+  collect(value, schema, prefix, paths);
+  for (const key of paths.keys()) result.removed.add(key);
+}
+
+/** Same JSON, keys with an undefined value included (collect lists those keys too, deepEqual does not). */
+function identical(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a) !== Array.isArray(b)) return false;
+  const aKeys = Object.keys(a);
+  if (aKeys.length !== Object.keys(b).length) return false;
+  return aKeys.every((key) => Object.hasOwn(b, key) && identical((a as Record<string, unknown>)[key], (b as Record<string, unknown>)[key]));
+}
+
+function walksInto(value: JsonValue | undefined, schema: Schema | undefined): value is JsonObject {
+  return isJsonObject(value ?? null) && schema?.['x-kubernetes-map-type'] !== 'atomic' && Object.keys(value as JsonObject).length > 0;
+}
+
+/** A map list's items by key segment, or undefined when an item lacks a key field or a key repeats. */
+function itemsByKey(list: JsonValue[], keys: string[]): Map<Segment, JsonValue> | undefined {
+  const byKey = new Map<Segment, JsonValue>();
+  for (const item of list) {
+    if (!isJsonObject(item) || keys.some((key) => item[key] === undefined)) return undefined;
+    const segment = itemKey(item, keys) as Segment;
+    if (byKey.has(segment)) return undefined;
+    byKey.set(segment, item);
+  }
+  return byKey;
+}
+
+function diffInto(next: JsonValue, old: JsonValue | undefined, oldPresent: boolean, schema: Schema | undefined, prefix: FieldPath, result: UpdatedFields): void {
+  if (oldPresent && identical(next, old)) return;
+  if (oldPresent && walksInto(next, schema) && walksInto(old, schema)) {
+    for (const [key, item] of Object.entries(next)) diffInto(item, old[key], Object.hasOwn(old, key), childSchema(schema, key), [...prefix, `f:${key}`], result);
+    for (const [key, item] of Object.entries(old)) if (!Object.hasOwn(next, key)) removeAll(item, childSchema(schema, key), [...prefix, `f:${key}`], result);
+    return;
+  }
+  if (oldPresent && Array.isArray(next) && Array.isArray(old) && schema?.['x-kubernetes-list-type'] === 'map') {
+    const keys = schema['x-kubernetes-list-map-keys'] ?? [];
+    const nextItems = itemsByKey(next, keys);
+    const oldItems = itemsByKey(old, keys);
+    if (nextItems && oldItems) {
+      for (const [segment, item] of nextItems) {
+        const before = oldItems.get(segment);
+        if (before !== undefined && identical(item, before)) continue;
+        const itemPath = [...prefix, segment, '.'];
+        if (!deepEqual(item, before)) result.changed.set(JSON.stringify(itemPath), itemPath);
+        diffInto(item, before, before !== undefined, schema.items, [...prefix, segment], result);
+      }
+      for (const [segment, item] of oldItems) {
+        if (nextItems.has(segment)) continue;
+        result.removed.add(JSON.stringify([...prefix, segment, '.']));
+        removeAll(item, schema.items, [...prefix, segment], result);
+      }
+      return;
+    }
+  }
+  // Leaves, sets, atomic values and parts whose shape changed: compare their field sets path by path.
+  const nextPaths = new Map<string, FieldPath>();
+  collect(next, schema, prefix, nextPaths);
+  for (const [key, path] of nextPaths) {
+    const relative = path.slice(prefix.length);
+    if (!deepEqual(valueAt(next, relative), oldPresent ? valueAt(old, relative) : undefined)) result.changed.set(key, path);
+  }
+  if (!oldPresent) return;
+  const oldPaths = new Map<string, FieldPath>();
+  collect(old as JsonValue, schema, prefix, oldPaths);
+  for (const key of oldPaths.keys()) if (!nextPaths.has(key)) result.removed.add(key);
 }
 
 function parseSegment(segment: Segment): { kind: 'f' | 'k' | 'v'; text: string } {
@@ -92,7 +205,7 @@ function parseSegment(segment: Segment): { kind: 'f' | 'k' | 'v'; text: string }
 }
 
 /** The value at a field path, or undefined when absent. */
-function valueAt(root: JsonValue | undefined, path: FieldPath): JsonValue | undefined {
+export function valueAt(root: JsonValue | undefined, path: FieldPath): JsonValue | undefined {
   let current = root;
   for (const segment of path) {
     if (segment === '.') continue;
@@ -281,11 +394,7 @@ export class FieldManager {
     const schema = this.schemaOf(resource);
     const nextJson = next as unknown as JsonObject;
     const oldJson = (old ?? {}) as unknown as JsonObject;
-    const nextFields = fieldSet(nextJson, schema, resource, subresource);
-    const changed = new Map<string, FieldPath>();
-    for (const [key, path] of nextFields) if (!deepEqual(valueAt(nextJson, path), valueAt(oldJson, path))) changed.set(key, path);
-    const removed = new Set<string>();
-    if (old) for (const key of fieldSet(oldJson, schema, resource, subresource).keys()) if (!nextFields.has(key)) removed.add(key);
+    const { changed, removed } = updatedFields(nextJson, old ? oldJson : undefined, schema, resource, subresource);
     const entries = structuredClone(old?.metadata.managedFields ?? next.metadata.managedFields ?? []);
     if (changed.size === 0 && removed.size === 0) {
       if (old?.metadata.managedFields) next.metadata.managedFields = old.metadata.managedFields;
