@@ -6,7 +6,7 @@
  *   { type: 'reset' }  -> { type: 'reset' }                                  counters cleared
  * and sends { type: 'ready', url, token, caData, objects } once everything is applied and every
  * backend call takes the given latency.
- * Run by the parent: node --import tsx bench/operator-platform.ts <agencies> <latency ms>
+ * Run by the parent: node --import tsx bench/operator-platform.ts <agencies> <latency ms> [without-tenants]
  */
 import { startApiServer } from '../src/apiserver/index.js';
 import { forEachBounded } from '../src/metering/collectors/bounded.js';
@@ -16,6 +16,8 @@ import { KubeClient, kubeConfigForServer, type KubeObject } from '../src/runtime
 
 const AGENCIES = Number(process.argv[2] ?? 1000);
 const LATENCY_MS = Number(process.argv[3] ?? 10);
+/** `without-tenants`: the quotas and volumes only, so that they wait for tenants that never come (bench/waiting-bench.ts). */
+const WITHOUT_TENANTS = process.argv[4] === 'without-tenants';
 const OPERATOR_NAMESPACE = 'statsmoln-system';
 const DATA_CENTERS = ['sto-1', 'gbg-1'];
 
@@ -97,6 +99,7 @@ await forEachBounded(
   16,
   async (index) => {
     for (const object of agency(index)) {
+      if (WITHOUT_TENANTS && object.kind === 'AgencyTenant') continue;
       await applyObject(client, object);
       if (object.kind !== 'Namespace') objects += 1;
     }

@@ -1,0 +1,116 @@
+/**
+ * The waiting phase of a GitOps sync, alone: the operator bench's quotas and volumes applied without
+ * their tenants, so that every one of them finds no project and reports that it waits
+ * (`Reconciling`, reason `TenantNotReady`). In the operator bench this phase shares the first seconds
+ * with the tenants, which are the critical path, and slows them down.
+ *
+ * Runs twice (100 and 400 agencies: 700 and 2,800 objects) and prints, for each, the time until
+ * every object reports that it waits, operator and platform CPU and the Kubernetes requests; then
+ * the cost per waiting object from the difference of the two, so that what the operator spends
+ * once at start-up (informer lists, schema compilation, DataCenter checks) drops out. No target:
+ * the figures show what one waiting object costs in the two processes.
+ *
+ * Run: npx tsx bench/waiting-bench.ts
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import { pino } from 'pino';
+import { defaultRegistrations } from '../src/operator/controllers.js';
+import { startOperator } from '../src/operator/operator.js';
+import { createLogger, kubeConfigForServer, type KubeObject } from '../src/runtime/index.js';
+import type { PlatformMessage } from './operator-platform.js';
+
+const SIZES = [100, 400];
+const OPERATOR_NAMESPACE = 'statsmoln-system';
+
+interface Measurement {
+  objects: number;
+  wallMs: number;
+  operatorCpuMs: number;
+  platformCpuMs: number;
+  requests: Map<string, number>;
+}
+
+function platformCpuMs(child: ChildProcess): Promise<number> {
+  return new Promise((resolve) => {
+    const onMessage = (message: PlatformMessage): void => {
+      if (message.type !== 'counts') return;
+      child.off('message', onMessage);
+      resolve(message.cpuMs);
+    };
+    child.on('message', onMessage);
+    child.send({ type: 'counts' });
+  });
+}
+
+function waitsForTenant(object: KubeObject): boolean {
+  const conditions = (object.status as { conditions?: Array<{ type?: string; reason?: string }> } | undefined)?.conditions ?? [];
+  return conditions.some((condition) => condition.type === 'Ready' && condition.reason === 'TenantNotReady');
+}
+
+async function measure(agencies: number): Promise<Measurement> {
+  const child = fork('bench/operator-platform.ts', [String(agencies), '10', 'without-tenants'], { execArgv: ['--import', 'tsx'], stdio: 'inherit' });
+  const ready = await new Promise<Extract<PlatformMessage, { type: 'ready' }>>((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`the platform process exited (${code}) before it was ready`)));
+    child.once('message', (message: PlatformMessage) => {
+      if (message.type === 'ready') resolve(message);
+    });
+  });
+  const logDestination = pino.destination({ dest: '/dev/null', sync: false });
+  const platformBefore = await platformCpuMs(child);
+  const cpuBefore = process.cpuUsage();
+  const started = performance.now();
+  const operator = await startOperator({
+    kubeConfig: kubeConfigForServer(ready.url, ready.token, ready.caData),
+    operatorNamespace: OPERATOR_NAMESPACE,
+    metricsAddress: false,
+    concurrency: 16,
+    backendConcurrency: 16,
+    resyncPeriodMs: 0,
+    logger: createLogger({ level: 'warn', destination: logDestination }),
+    registrations: defaultRegistrations(),
+  });
+  try {
+    const deadline = started + 5 * 60_000;
+    for (;;) {
+      const objects = [...operator.informers.quotas.store.list(), ...operator.informers.volumes.store.list()];
+      if (objects.length === ready.objects && objects.every(waitsForTenant)) break;
+      if (performance.now() > deadline) throw new Error(`timed out: not every one of ${ready.objects} objects reports TenantNotReady`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    const wallMs = performance.now() - started;
+    const cpu = process.cpuUsage(cpuBefore);
+    const platformMs = (await platformCpuMs(child)) - platformBefore;
+    const requests = new Map<string, number>();
+    const metric = operator.metrics.registry.getSingleMetric('rest_client_requests_total');
+    for (const sample of metric ? (await metric.get()).values : []) {
+      const method = String(sample.labels.method);
+      requests.set(method, (requests.get(method) ?? 0) + sample.value);
+    }
+    return { objects: ready.objects, wallMs, operatorCpuMs: (cpu.user + cpu.system) / 1000, platformCpuMs: platformMs, requests };
+  } finally {
+    await operator.stop();
+    logDestination.end();
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.disconnect();
+    await exited;
+  }
+}
+
+const seconds = (milliseconds: number): string => (milliseconds / 1000).toFixed(2);
+console.log('waiting bench: quotas and volumes applied without their tenants, until each reports TenantNotReady');
+const runs: Measurement[] = [];
+for (const agencies of SIZES) {
+  const run = await measure(agencies);
+  runs.push(run);
+  const requests = [...run.requests].map(([method, value]) => `${method} ${value}`).join(', ');
+  console.log(
+    `  ${run.objects} objects: all waiting after ${seconds(run.wallMs)} s; operator CPU ${seconds(run.operatorCpuMs)} s, platform CPU ${seconds(run.platformCpuMs)} s; Kubernetes requests ${requests}`,
+  );
+}
+const [small, large] = runs as [Measurement, Measurement];
+const extra = large.objects - small.objects;
+const writes = (run: Measurement): number => (run.requests.get('PUT') ?? 0) + (run.requests.get('POST') ?? 0) + (run.requests.get('PATCH') ?? 0);
+console.log(
+  `  per waiting object (the difference of the two runs): operator CPU ${((large.operatorCpuMs - small.operatorCpuMs) / extra).toFixed(2)} ms,` +
+    ` platform CPU ${((large.platformCpuMs - small.platformCpuMs) / extra).toFixed(2)} ms, Kubernetes writes ${((writes(large) - writes(small)) / extra).toFixed(2)}`,
+);
