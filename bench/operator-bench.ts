@@ -16,7 +16,6 @@
  * BENCH_PROGRESS_MS sets how often progress is printed; BENCH_CPU_PROFILE=<file> writes a CPU
  * profile of the operator during convergence. Exits 1 if a no-change pass writes to a backend.
  */
-import { fork, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { Session } from 'node:inspector/promises';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
@@ -28,7 +27,7 @@ import { resourceTypeOf } from '../src/controllers/framework/index.js';
 import { defaultRegistrations } from '../src/operator/controllers.js';
 import { startOperator, type RunningOperator } from '../src/operator/operator.js';
 import { createLogger, kubeConfigForServer, type KubeObject } from '../src/runtime/index.js';
-import type { PlatformMessage } from './operator-platform.js';
+import { kubeRequestsByMethod, Platform } from './platform-process.js';
 
 const AGENCIES = Number(process.argv[2] ?? 1000);
 const WORKERS = Number(process.argv[3] ?? 16);
@@ -42,55 +41,6 @@ const KINDS = [agencyTenantDefinition, computeQuotaDefinition, storageVolumeDefi
 
 const seconds = (milliseconds: number): string => (milliseconds / 1000).toFixed(1);
 const count = (value: number): string => value.toLocaleString('en-US');
-
-/** The platform child process and a request/answer over its IPC channel. */
-class Platform {
-  private constructor(private readonly child: ChildProcess) {}
-
-  static async start(): Promise<{ platform: Platform; ready: Extract<PlatformMessage, { type: 'ready' }> }> {
-    // BENCH_PLATFORM_CPU_PROFILE_DIR=<dir>: a CPU profile of the platform process, written when it exits.
-    const profileDir = process.env.BENCH_PLATFORM_CPU_PROFILE_DIR;
-    const execArgv = ['--import', 'tsx', ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [])];
-    const child = fork('bench/operator-platform.ts', [String(AGENCIES), String(LATENCY_MS)], { execArgv, stdio: 'inherit' });
-    const ready = await new Promise<Extract<PlatformMessage, { type: 'ready' }>>((resolve, reject) => {
-      child.once('exit', (code) => reject(new Error(`the platform process exited (${code}) before it was ready`)));
-      child.once('message', (message: PlatformMessage) => {
-        if (message.type === 'ready') resolve(message);
-      });
-    });
-    return { platform: new Platform(child), ready };
-  }
-
-  private ask<T extends PlatformMessage['type']>(type: T): Promise<Extract<PlatformMessage, { type: T }>> {
-    return new Promise((resolve) => {
-      const onMessage = (message: PlatformMessage): void => {
-        if (message.type !== type) return;
-        this.child.off('message', onMessage);
-        resolve(message as Extract<PlatformMessage, { type: T }>);
-      };
-      this.child.on('message', onMessage);
-      this.child.send({ type });
-    });
-  }
-
-  /** Backend request counters and the CPU the platform process (API server, simulators) has used so far. */
-  async snapshot(): Promise<{ counts: Record<string, number>[]; cpuMs: number }> {
-    const { counts, cpuMs } = await this.ask('counts');
-    return { counts, cpuMs };
-  }
-
-  async reset(): Promise<void> {
-    await this.ask('reset');
-  }
-
-  async stop(): Promise<void> {
-    if (this.child.exitCode !== null) return;
-    const exited = new Promise<number | null>((resolve) => this.child.once('exit', resolve));
-    this.child.disconnect();
-    const code = await exited;
-    if (code !== 0) throw new Error(`the platform process exited with ${code} while stopping`);
-  }
-}
 
 /** Backend requests by type; `writes` leaves out authentication (a token or a dashboard login is no change). */
 function backendCalls(counts: readonly Record<string, number>[]): { byType: Map<string, number>; total: number; writes: number } {
@@ -127,17 +77,6 @@ async function reconcileResults(operator: RunningOperator): Promise<string[]> {
   return (await operator.metrics.reconcileTotal.get()).values
     .filter((sample) => sample.value > 0)
     .map((sample) => `${String(sample.labels.controller)} ${String(sample.labels.result)} ${count(sample.value)}`);
-}
-
-/** Kubernetes API requests the operator made so far, by method. */
-async function kubeRequestsByMethod(operator: RunningOperator): Promise<Map<string, number>> {
-  const byMethod = new Map<string, number>();
-  const requests = operator.metrics.registry.getSingleMetric('rest_client_requests_total');
-  for (const sample of requests ? (await requests.get()).values : []) {
-    const method = String(sample.labels.method);
-    byMethod.set(method, (byMethod.get(method) ?? 0) + sample.value);
-  }
-  return byMethod;
 }
 
 async function kubeRequests(operator: RunningOperator): Promise<string> {
@@ -226,7 +165,8 @@ let operator: RunningOperator | undefined;
 const logFile = join(directory, 'operator.log');
 const logDestination = pino.destination({ dest: logFile, sync: false });
 try {
-  const started = await Platform.start();
+  // BENCH_PLATFORM_CPU_PROFILE_DIR=<dir>: a CPU profile of the platform process, written when it exits.
+  const started = await Platform.start(AGENCIES, LATENCY_MS, { cpuProfileDir: process.env.BENCH_PLATFORM_CPU_PROFILE_DIR });
   platform = started.platform;
   const { url, token, caData, objects } = started.ready;
   const startBenchOperator = (resyncPeriodMs: number): Promise<RunningOperator> =>

@@ -12,12 +12,11 @@
  *
  * Run: npx tsx bench/waiting-bench.ts
  */
-import { fork, type ChildProcess } from 'node:child_process';
 import { pino } from 'pino';
 import { defaultRegistrations } from '../src/operator/controllers.js';
 import { startOperator } from '../src/operator/operator.js';
 import { createLogger, kubeConfigForServer, type KubeObject } from '../src/runtime/index.js';
-import type { PlatformMessage } from './operator-platform.js';
+import { kubeRequestsByMethod, Platform } from './platform-process.js';
 
 const SIZES = [100, 400];
 const OPERATOR_NAMESPACE = 'statsmoln-system';
@@ -30,33 +29,15 @@ interface Measurement {
   requests: Map<string, number>;
 }
 
-function platformCpuMs(child: ChildProcess): Promise<number> {
-  return new Promise((resolve) => {
-    const onMessage = (message: PlatformMessage): void => {
-      if (message.type !== 'counts') return;
-      child.off('message', onMessage);
-      resolve(message.cpuMs);
-    };
-    child.on('message', onMessage);
-    child.send({ type: 'counts' });
-  });
-}
-
 function waitsForTenant(object: KubeObject): boolean {
   const conditions = (object.status as { conditions?: Array<{ type?: string; reason?: string }> } | undefined)?.conditions ?? [];
   return conditions.some((condition) => condition.type === 'Ready' && condition.reason === 'TenantNotReady');
 }
 
 async function measure(agencies: number): Promise<Measurement> {
-  const child = fork('bench/operator-platform.ts', [String(agencies), '10', 'without-tenants'], { execArgv: ['--import', 'tsx'], stdio: 'inherit' });
-  const ready = await new Promise<Extract<PlatformMessage, { type: 'ready' }>>((resolve, reject) => {
-    child.once('exit', (code) => reject(new Error(`the platform process exited (${code}) before it was ready`)));
-    child.once('message', (message: PlatformMessage) => {
-      if (message.type === 'ready') resolve(message);
-    });
-  });
+  const { platform, ready } = await Platform.start(agencies, 10, { withoutTenants: true });
   const logDestination = pino.destination({ dest: '/dev/null', sync: false });
-  const platformBefore = await platformCpuMs(child);
+  const platformBefore = (await platform.snapshot()).cpuMs;
   const cpuBefore = process.cpuUsage();
   const started = performance.now();
   const operator = await startOperator({
@@ -79,20 +60,12 @@ async function measure(agencies: number): Promise<Measurement> {
     }
     const wallMs = performance.now() - started;
     const cpu = process.cpuUsage(cpuBefore);
-    const platformMs = (await platformCpuMs(child)) - platformBefore;
-    const requests = new Map<string, number>();
-    const metric = operator.metrics.registry.getSingleMetric('rest_client_requests_total');
-    for (const sample of metric ? (await metric.get()).values : []) {
-      const method = String(sample.labels.method);
-      requests.set(method, (requests.get(method) ?? 0) + sample.value);
-    }
-    return { objects: ready.objects, wallMs, operatorCpuMs: (cpu.user + cpu.system) / 1000, platformCpuMs: platformMs, requests };
+    const platformMs = (await platform.snapshot()).cpuMs - platformBefore;
+    return { objects: ready.objects, wallMs, operatorCpuMs: (cpu.user + cpu.system) / 1000, platformCpuMs: platformMs, requests: await kubeRequestsByMethod(operator) };
   } finally {
     await operator.stop();
     logDestination.end();
-    const exited = new Promise((resolve) => child.once('exit', resolve));
-    child.disconnect();
-    await exited;
+    await platform.stop();
   }
 }
 

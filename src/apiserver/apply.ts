@@ -192,7 +192,7 @@ function diffInto(next: JsonValue, old: JsonValue | undefined, oldPresent: boole
   collect(next, schema, prefix, nextPaths);
   for (const [key, path] of nextPaths) {
     const relative = path.slice(prefix.length);
-    if (!deepEqual(valueAt(next, relative), oldPresent ? valueAt(old, relative) : undefined)) result.changed.set(key, path);
+    if (!deepEqual(valueAt(next, relative), valueAt(old, relative))) result.changed.set(key, path);
   }
   if (!oldPresent) return;
   const oldPaths = new Map<string, FieldPath>();
@@ -392,9 +392,7 @@ export class FieldManager {
       return;
     }
     const schema = this.schemaOf(resource);
-    const nextJson = next as unknown as JsonObject;
-    const oldJson = (old ?? {}) as unknown as JsonObject;
-    const { changed, removed } = updatedFields(nextJson, old ? oldJson : undefined, schema, resource, subresource);
+    const { changed, removed } = updatedFields(next as unknown as JsonObject, old as unknown as JsonObject | undefined, schema, resource, subresource);
     const entries = structuredClone(old?.metadata.managedFields ?? next.metadata.managedFields ?? []);
     if (changed.size === 0 && removed.size === 0) {
       if (old?.metadata.managedFields) next.metadata.managedFields = old.metadata.managedFields;
