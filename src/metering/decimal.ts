@@ -17,6 +17,16 @@ export function parseDecimal(text: string, what = 'decimal'): Decimal {
   return new Exact(text);
 }
 
+const CANONICAL_NON_NEGATIVE = /^(0|[1-9][0-9]*)(\.[0-9]*[1-9])?$/;
+
+/** The canonical string of a non-negative plain decimal string; throws on anything else. */
+export function canonicalNonNegative(text: string, what = 'decimal'): string {
+  if (typeof text === 'string' && CANONICAL_NON_NEGATIVE.test(text)) return text;
+  const value = parseDecimal(text, what);
+  if (value.isNegative()) throw new RangeError(`${what} must not be negative`);
+  return formatDecimal(value);
+}
+
 /** Canonical string of an exact decimal: no exponent, no trailing zeros after the point. */
 export function formatDecimal(value: Decimal): string {
   return value.toFixed();

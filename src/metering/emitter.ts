@@ -1,4 +1,4 @@
-import { lifecycleEvent, toStructuredJson, usageEvent, type LifecycleRecord } from './events.js';
+import { assertValidSource, lifecycleEvent, toStructuredJson, usageEventJson, type LifecycleRecord } from './events.js';
 import type { Outbox } from './outbox/outbox.js';
 import { meteringMetrics, type MeteringMetrics } from './outbox/metrics.js';
 import type { UsageRecord } from './record.js';
@@ -20,11 +20,12 @@ export class UsageEmitter {
   private readonly metrics: MeteringMetrics;
 
   constructor(private readonly options: UsageEmitterOptions) {
+    assertValidSource(options.source);
     this.metrics = options.metrics ?? meteringMetrics();
   }
 
   async emit(records: readonly UsageRecord[]): Promise<number> {
-    const payloads = records.map((record) => toStructuredJson(usageEvent(record, this.options)));
+    const payloads = records.map((record) => usageEventJson(record, this.options));
     const lastSeq = await this.options.outbox.append(payloads);
     const perMeter = new Map<string, number>();
     for (const record of records) perMeter.set(record.meter, (perMeter.get(record.meter) ?? 0) + 1);

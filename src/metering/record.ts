@@ -1,5 +1,5 @@
 import { isKnownMeterShape } from './meters.js';
-import { formatDecimal, parseDecimal } from './decimal.js';
+import { canonicalNonNegative } from './decimal.js';
 import { canonicalWindow } from './windows.js';
 
 /**
@@ -42,12 +42,11 @@ export function normalizeRecord(record: UsageRecord): UsageRecord {
   let quantity;
   let windowStart;
   try {
-    quantity = parseDecimal(record.quantity, 'quantity');
+    quantity = canonicalNonNegative(record.quantity, 'quantity');
     windowStart = canonicalWindow(record.windowStart);
   } catch (error) {
     throw new InvalidUsageRecordError((error as Error).message);
   }
-  if (quantity.isNegative()) throw new InvalidUsageRecordError('quantity must not be negative');
   return {
     tenant: record.tenant,
     dataCenter: record.dataCenter,
@@ -55,7 +54,7 @@ export function normalizeRecord(record: UsageRecord): UsageRecord {
     meter: record.meter,
     resource: record.resource,
     windowStart,
-    quantity: formatDecimal(quantity),
+    quantity,
   };
 }
 

@@ -17,19 +17,32 @@ export function windowIso(time: number): string {
 
 const WINDOW_ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:00:00(\.000)?Z$/;
 
-/** Parses a window start; throws unless it is a whole UTC hour in ISO form. */
+/**
+ * Parses a window start; throws unless it is a whole UTC hour in ISO form. A calendar date that
+ * Date.parse would roll over (`2026-02-30`, hour `24`) is refused, not moved to another hour.
+ */
 export function parseWindowStart(text: string): number {
   const time = Date.parse(text);
-  if (!WINDOW_ISO.test(text) || !isWholeHour(time)) {
+  if (!WINDOW_ISO.test(text) || !isWholeHour(time) || windowIso(time).slice(0, 19) !== text.slice(0, 19)) {
     throw new RangeError(`windowStart must be a whole UTC hour like 2026-11-01T13:00:00Z, got ${JSON.stringify(text)}`);
   }
   return time;
 }
 
-/** Canonical form of a window start string (always `.000Z`). */
-export function canonicalWindow(text: string): string {
-  return windowIso(parseWindowStart(text));
+/** `compute` remembering its last answer: a collector's records share one window, so it is nearly always the next one. */
+function rememberingLast(compute: (text: string) => string): (text: string) => string {
+  let last: { text: string; result: string } | undefined;
+  return (text) => {
+    if (last?.text !== text) last = { text, result: compute(text) };
+    return last.result;
+  };
 }
+
+/** Canonical form of a window start string (always `.000Z`). */
+export const canonicalWindow = rememberingLast((text) => windowIso(parseWindowStart(text)));
+
+/** Canonical end of the window starting at `text` (the next window's start). */
+export const windowEndIso = rememberingLast((text) => windowIso(parseWindowStart(text) + HOUR_MS));
 
 /**
  * Window starts of every complete hour after the watermark up to `now`: the watermark is the start
