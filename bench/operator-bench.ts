@@ -18,7 +18,6 @@
  */
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { Session } from 'node:inspector/promises';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
@@ -27,6 +26,7 @@ import { resourceTypeOf } from '../src/controllers/framework/index.js';
 import { defaultRegistrations } from '../src/operator/controllers.js';
 import { startOperator, type RunningOperator } from '../src/operator/operator.js';
 import { createLogger, kubeConfigForServer, type KubeObject } from '../src/runtime/index.js';
+import { formatLoopDelay, LoopDelayMonitor } from './loop-delay.js';
 import { kubeRequestsByMethod, Platform } from './platform-process.js';
 
 const AGENCIES = Number(process.argv[2] ?? 1000);
@@ -34,8 +34,6 @@ const WORKERS = Number(process.argv[3] ?? 16);
 const BACKEND_CONCURRENCY = Number(process.argv[4] ?? 16);
 const LATENCY_MS = 10;
 const TARGET_RATIO = 1.5;
-/** Sampling interval of the event-loop delay histogram. */
-const LOOP_SAMPLE_MS = 5;
 const OPERATOR_NAMESPACE = 'statsmoln-system';
 const KINDS = [agencyTenantDefinition, computeQuotaDefinition, storageVolumeDefinition].map(resourceTypeOf);
 
@@ -192,8 +190,8 @@ try {
     await profiler.post('Profiler.enable');
     await profiler.post('Profiler.start');
   }
-  const loopDelay = monitorEventLoopDelay({ resolution: LOOP_SAMPLE_MS });
-  loopDelay.enable();
+  await platform.reset();
+  const loopDelay = new LoopDelayMonitor();
   let since = performance.now();
   const cpuBefore = process.cpuUsage();
   const platformCpuBefore = (await platform.snapshot()).cpuMs;
@@ -217,7 +215,7 @@ try {
   );
   const convergeMs = performance.now() - since;
   const cpu = process.cpuUsage(cpuBefore);
-  loopDelay.disable();
+  loopDelay.stop();
   const atConvergence = await platform.snapshot();
   const platformCpuMs = atConvergence.cpuMs - platformCpuBefore;
   if (profiler && profileFile) {
@@ -255,14 +253,9 @@ try {
       ` backend calls a second ${fifths.map((fifth) => count(Math.round(fifth.callsPerSecond))).join(' / ')}`,
   );
   console.log(`  operator CPU: ${seconds((cpu.user + cpu.system) / 1000)} s in ${seconds(convergeMs)} s of wall time (${Math.round(((cpu.user + cpu.system) / 1000 / convergeMs) * 100)} % of one core)`);
-  // The histogram records each sampling timer's whole interval (an idle loop reads 5.2 ms at 5 ms),
-  // so the delay is what lies beyond the interval.
-  const beyondSample = (nanoseconds: number): string => Math.max(0, nanoseconds / 1e6 - LOOP_SAMPLE_MS).toFixed(1);
-  console.log(
-    `  operator event-loop delay: mean ${beyondSample(loopDelay.mean)} ms, p50 ${beyondSample(loopDelay.percentile(50))} ms,` +
-      ` p99 ${beyondSample(loopDelay.percentile(99))} ms, max ${beyondSample(loopDelay.max)} ms`,
-  );
+  console.log(`  operator event-loop delay: ${formatLoopDelay(loopDelay.read())}`);
   console.log(`  platform CPU (API server and simulators, one process): ${seconds(platformCpuMs)} s (${Math.round((platformCpuMs / convergeMs) * 100)} % of one core)`);
+  console.log(`  platform event-loop delay: ${formatLoopDelay(atConvergence.loopDelay)}`);
   console.log(`  operator peak RSS ${Math.round(process.resourceUsage().maxRSS / 1024)} MiB`);
   await operator.stop();
   operator = undefined;

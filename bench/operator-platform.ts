@@ -2,8 +2,9 @@
  * Child process of bench/operator-bench.ts: the embedded API server and the OpenStack and Ceph
  * simulators, filled with the benchmark's agencies, so that the operator under test has a process
  * (a core) of its own, as it has in production. Answers the parent over IPC:
- *   { type: 'counts' } -> { type: 'counts', counts: [openstack, ceph...], cpuMs }   request counters, CPU used so far
- *   { type: 'reset' }  -> { type: 'reset' }                                  counters cleared
+ *   { type: 'counts' } -> { type: 'counts', counts: [openstack, ceph...], cpuMs, loopDelay }
+ *        request counters, CPU used so far, event-loop delay since the last reset
+ *   { type: 'reset' }  -> { type: 'reset' }   counters and the event-loop histogram cleared
  * and sends { type: 'ready', url, token, caData, objects } once everything is applied and every
  * backend call takes the given latency.
  * Run by the parent: node --import tsx bench/operator-platform.ts <agencies> <latency ms> [without-tenants]
@@ -13,6 +14,7 @@ import { forEachBounded } from '../src/metering/collectors/bounded.js';
 import { startSimulatedPlatform } from '../src/operator/local-platform.js';
 import { applyObject, loadManifests } from '../src/operator/manifests.js';
 import { KubeClient, kubeConfigForServer, type KubeObject } from '../src/runtime/index.js';
+import { LoopDelayMonitor, type LoopDelay } from './loop-delay.js';
 
 const AGENCIES = Number(process.argv[2] ?? 1000);
 const LATENCY_MS = Number(process.argv[3] ?? 10);
@@ -23,7 +25,7 @@ const DATA_CENTERS = ['sto-1', 'gbg-1'];
 
 export type PlatformMessage =
   | { type: 'ready'; url: string; token: string; caData: string | undefined; objects: number; setupMs: number }
-  | { type: 'counts'; counts: Record<string, number>[]; cpuMs: number }
+  | { type: 'counts'; counts: Record<string, number>[]; cpuMs: number; loopDelay: LoopDelay }
   | { type: 'reset' };
 
 /** An agency's manifests: namespace, tenant in sto-1 and gbg-1 (production), a quota per data center, five volumes. */
@@ -116,14 +118,18 @@ const resetCounters = (): void => {
   for (const ceph of platform.cephs) ceph.resetCounters();
 };
 resetCounters();
+// A backend answer waits for whatever else this one loop is doing (API requests, watch fan-out).
+const loopDelay = new LoopDelayMonitor();
 
 process.on('message', (message: { type?: string }) => {
   if (message.type === 'counts') {
     const cpu = process.cpuUsage();
-    send({ type: 'counts', counts: [platform.openstack.requestCounts(), ...platform.cephs.map((ceph) => ceph.requestCounts())], cpuMs: (cpu.user + cpu.system) / 1000 });
+    const counts = [platform.openstack.requestCounts(), ...platform.cephs.map((ceph) => ceph.requestCounts())];
+    send({ type: 'counts', counts, cpuMs: (cpu.user + cpu.system) / 1000, loopDelay: loopDelay.read() });
   }
   if (message.type === 'reset') {
     resetCounters();
+    loopDelay.reset();
     send({ type: 'reset' });
   }
 });

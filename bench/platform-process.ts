@@ -43,10 +43,10 @@ export class Platform {
     });
   }
 
-  /** Backend request counters and the CPU the platform process (API server, simulators) has used so far. */
-  async snapshot(): Promise<{ counts: Record<string, number>[]; cpuMs: number }> {
-    const { counts, cpuMs } = await this.ask('counts');
-    return { counts, cpuMs };
+  /** Backend request counters, the CPU the platform process (API server, simulators) has used so far, and its event-loop delay since the last reset. */
+  async snapshot(): Promise<Omit<Extract<PlatformMessage, { type: 'counts' }>, 'type'>> {
+    const { counts, cpuMs, loopDelay } = await this.ask('counts');
+    return { counts, cpuMs, loopDelay };
   }
 
   async reset(): Promise<void> {
