@@ -33,7 +33,7 @@ export function parseWindowStart(text: string): number {
 function rememberingLast(compute: (text: string) => string): (text: string) => string {
   let last: { text: string; result: string } | undefined;
   return (text) => {
-    if (last?.text !== text) last = { text, result: compute(text) };
+    if (last === undefined || last.text !== text) last = { text, result: compute(text) };
     return last.result;
   };
 }

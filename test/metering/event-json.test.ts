@@ -57,6 +57,8 @@ describe('usage event JSON', () => {
     expect(() => usageEventJson({ ...record, windowStart: '2026-11-03T10:30:00Z' }, source)).toThrow(/whole UTC hour/);
     expect(() => usageEventJson({ ...record, quantity: '-0' }, source)).toThrow(/negative/);
     expect(() => usageEventJson({ ...record, quantity: '' }, source)).toThrow(/plain decimal/);
+    const { windowStart: _absent, ...withoutWindow } = record;
+    expect(() => usageEventJson(withoutWindow as UsageRecord, source)).toThrow(/whole UTC hour/);
   });
 
   it('comes from an emitter only with a valid source, checked when the emitter is made', () => {
