@@ -23,18 +23,16 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { agencyTenantDefinition, computeQuotaDefinition, storageVolumeDefinition } from '../src/api/v1alpha1/index.js';
 import { resourceTypeOf } from '../src/controllers/framework/index.js';
-import { defaultRegistrations } from '../src/operator/controllers.js';
-import { startOperator, type RunningOperator } from '../src/operator/operator.js';
-import { createLogger, kubeConfigForServer, type KubeObject } from '../src/runtime/index.js';
+import type { RunningOperator } from '../src/operator/operator.js';
+import type { KubeObject } from '../src/runtime/index.js';
 import { formatLoopDelay, LoopDelayMonitor } from './loop-delay.js';
-import { kubeRequestsByMethod, Platform } from './platform-process.js';
+import { kubeRequestsByMethod, Platform, startBenchOperator } from './platform-process.js';
 
 const AGENCIES = Number(process.argv[2] ?? 1000);
 const WORKERS = Number(process.argv[3] ?? 16);
 const BACKEND_CONCURRENCY = Number(process.argv[4] ?? 16);
 const LATENCY_MS = 10;
 const TARGET_RATIO = 1.5;
-const OPERATOR_NAMESPACE = 'statsmoln-system';
 const KINDS = [agencyTenantDefinition, computeQuotaDefinition, storageVolumeDefinition].map(resourceTypeOf);
 
 const seconds = (milliseconds: number): string => (milliseconds / 1000).toFixed(1);
@@ -166,18 +164,9 @@ try {
   // BENCH_PLATFORM_CPU_PROFILE_DIR=<dir>: a CPU profile of the platform process, written when it exits.
   const started = await Platform.start(AGENCIES, LATENCY_MS, { cpuProfileDir: process.env.BENCH_PLATFORM_CPU_PROFILE_DIR });
   platform = started.platform;
-  const { url, token, caData, objects } = started.ready;
-  const startBenchOperator = (resyncPeriodMs: number): Promise<RunningOperator> =>
-    startOperator({
-      kubeConfig: kubeConfigForServer(url, token, caData),
-      operatorNamespace: OPERATOR_NAMESPACE,
-      metricsAddress: false,
-      concurrency: WORKERS,
-      backendConcurrency: BACKEND_CONCURRENCY,
-      resyncPeriodMs,
-      logger: createLogger({ level: 'warn', destination: logDestination }),
-      registrations: defaultRegistrations(),
-    });
+  const { objects } = started.ready;
+  const startOperatorUnderTest = (resyncPeriodMs: number): Promise<RunningOperator> =>
+    startBenchOperator(started.ready, { concurrency: WORKERS, backendConcurrency: BACKEND_CONCURRENCY, resyncPeriodMs, logDestination });
   console.log(`operator bench: ${AGENCIES} agencies x (1 tenant in 2 data centers + 2 quotas + 5 volumes) = ${count(objects)} objects`);
   console.log(`  ${WORKERS} workers per controller, backend concurrency ${BACKEND_CONCURRENCY}, ${LATENCY_MS} ms latency on every OpenStack and Ceph call; objects applied in ${seconds(started.ready.setupMs)} s`);
 
@@ -195,7 +184,7 @@ try {
   let since = performance.now();
   const cpuBefore = process.cpuUsage();
   const platformCpuBefore = (await platform.snapshot()).cpuMs;
-  operator = await startBenchOperator(0);
+  operator = await startOperatorUnderTest(0);
   let lastReport = since;
   const slotSamples: SlotSample[] = [];
   await waitFor(
@@ -267,7 +256,7 @@ try {
   const resyncPeriodMs = Math.max(30_000, Math.round(convergeMs / 2));
   since = performance.now();
   const coldCpuBefore = process.cpuUsage();
-  operator = await startBenchOperator(resyncPeriodMs);
+  operator = await startOperatorUnderTest(resyncPeriodMs);
   const reachedEach = async (times: number): Promise<boolean> => {
     const totals = await reconciles(operator!);
     const expected: Record<string, number> = { agencytenant: AGENCIES, computequota: 2 * AGENCIES, storagevolume: 5 * AGENCIES };

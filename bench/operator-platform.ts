@@ -5,7 +5,7 @@
  *   { type: 'counts' } -> { type: 'counts', counts: [openstack, ceph...], cpuMs, loopDelay }
  *        request counters, CPU used so far, event-loop delay since the last reset
  *   { type: 'reset' }  -> { type: 'reset' }   counters and the event-loop histogram cleared
- * and sends { type: 'ready', url, token, caData, objects } once everything is applied and every
+ * and sends { type: 'ready', url, token, caData, operatorNamespace, objects } once everything is applied and every
  * backend call takes the given latency.
  * Run by the parent: node --import tsx bench/operator-platform.ts <agencies> <latency ms> [without-tenants]
  */
@@ -24,7 +24,7 @@ const OPERATOR_NAMESPACE = 'statsmoln-system';
 const DATA_CENTERS = ['sto-1', 'gbg-1'];
 
 export type PlatformMessage =
-  | { type: 'ready'; url: string; token: string; caData: string | undefined; objects: number; setupMs: number }
+  | { type: 'ready'; url: string; token: string; caData: string | undefined; operatorNamespace: string; objects: number; setupMs: number }
   | { type: 'counts'; counts: Record<string, number>[]; cpuMs: number; loopDelay: LoopDelay }
   | { type: 'reset' };
 
@@ -146,4 +146,4 @@ process.on('disconnect', () => {
       },
     );
 });
-send({ type: 'ready', url: api.url, token: api.token, caData: api.caData, objects, setupMs });
+send({ type: 'ready', url: api.url, token: api.token, caData: api.caData, operatorNamespace: OPERATOR_NAMESPACE, objects, setupMs });

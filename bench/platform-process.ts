@@ -1,9 +1,12 @@
 /**
  * The benches' side of bench/operator-platform.ts (the API server and simulators in a child process,
- * so that the operator under test has a core of its own), and the operator's own request counters.
+ * so that the operator under test has a core of its own), the operator under test, and its request counters.
  */
 import { fork, type ChildProcess } from 'node:child_process';
-import type { RunningOperator } from '../src/operator/operator.js';
+import type { DestinationStream } from 'pino';
+import { defaultRegistrations } from '../src/operator/controllers.js';
+import { startOperator, type RunningOperator } from '../src/operator/operator.js';
+import { createLogger, kubeConfigForServer } from '../src/runtime/index.js';
 import type { PlatformMessage } from './operator-platform.js';
 
 /** The platform child process and a request/answer over its IPC channel. */
@@ -60,6 +63,23 @@ export class Platform {
     const code = await exited;
     if (code !== 0) throw new Error(`the platform process exited with ${code} while stopping`);
   }
+}
+
+/** The operator under test, with every default controller, against the platform: no metrics port, warnings to `logDestination`. */
+export function startBenchOperator(
+  ready: Extract<PlatformMessage, { type: 'ready' }>,
+  options: { concurrency: number; backendConcurrency: number; resyncPeriodMs: number; logDestination: DestinationStream },
+): Promise<RunningOperator> {
+  return startOperator({
+    kubeConfig: kubeConfigForServer(ready.url, ready.token, ready.caData),
+    operatorNamespace: ready.operatorNamespace,
+    metricsAddress: false,
+    concurrency: options.concurrency,
+    backendConcurrency: options.backendConcurrency,
+    resyncPeriodMs: options.resyncPeriodMs,
+    logger: createLogger({ level: 'warn', destination: options.logDestination }),
+    registrations: defaultRegistrations(),
+  });
 }
 
 /** Kubernetes API requests the operator made so far, by method. */

@@ -13,13 +13,10 @@
  * Run: npx tsx bench/waiting-bench.ts
  */
 import { pino } from 'pino';
-import { defaultRegistrations } from '../src/operator/controllers.js';
-import { startOperator } from '../src/operator/operator.js';
-import { createLogger, kubeConfigForServer, type KubeObject } from '../src/runtime/index.js';
-import { kubeRequestsByMethod, Platform } from './platform-process.js';
+import type { KubeObject } from '../src/runtime/index.js';
+import { kubeRequestsByMethod, Platform, startBenchOperator } from './platform-process.js';
 
 const SIZES = [100, 400];
-const OPERATOR_NAMESPACE = 'statsmoln-system';
 
 interface Measurement {
   objects: number;
@@ -40,16 +37,7 @@ async function measure(agencies: number): Promise<Measurement> {
   const platformBefore = (await platform.snapshot()).cpuMs;
   const cpuBefore = process.cpuUsage();
   const started = performance.now();
-  const operator = await startOperator({
-    kubeConfig: kubeConfigForServer(ready.url, ready.token, ready.caData),
-    operatorNamespace: OPERATOR_NAMESPACE,
-    metricsAddress: false,
-    concurrency: 16,
-    backendConcurrency: 16,
-    resyncPeriodMs: 0,
-    logger: createLogger({ level: 'warn', destination: logDestination }),
-    registrations: defaultRegistrations(),
-  });
+  const operator = await startBenchOperator(ready, { concurrency: 16, backendConcurrency: 16, resyncPeriodMs: 0, logDestination });
   try {
     const deadline = started + 5 * 60_000;
     for (;;) {

@@ -7,6 +7,7 @@
  */
 import { fieldSet, updatedFields, valueAt } from '../../src/apiserver/apply.js';
 import { deepEqual } from '../../src/apiserver/objects.js';
+import { seededRandom } from '../../src/metering/backoff.js';
 import type { ResourceInfo } from '../../src/apiserver/registry.js';
 import type { Schema } from '../../src/apiserver/schema.js';
 import type { JsonObject, JsonValue } from '../../src/apiserver/types.js';
@@ -46,17 +47,6 @@ const schema: Schema = {
   },
 };
 const resource = { subresources: ['status'] } as unknown as ResourceInfo;
-
-/** mulberry32: a small seeded generator, so that a failure repeats. */
-function random(seed: number): () => number {
-  let state = seed;
-  return () => {
-    state = (state + 0x6d2b79f5) | 0;
-    let t = Math.imul(state ^ (state >>> 15), 1 | state);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function generate(next: () => number): JsonObject {
   const pick = <T>(items: T[]): T => items[Math.floor(next() * items.length)] as T;
@@ -123,7 +113,7 @@ function byDefinition(next: JsonObject, old: JsonObject | undefined, subresource
 
 describe('updatedFields', () => {
   test('agrees with the full field sets on 3,000 random updates of spec and status', () => {
-    const next = random(20261123);
+    const next = seededRandom(20261123);
     let nonEmpty = 0;
     for (let round = 0; round < 3000; round++) {
       const old = generate(next);
