@@ -235,6 +235,12 @@ try {
     `  backend slots: peak ${limiter.peakInFlight} of ${BACKEND_CONCURRENCY} held, mean ${(limiter.heldMs / convergeMs).toFixed(1)} held;` +
       ` a call held its slot ${(limiter.heldMs / Math.max(1, limiter.finished)).toFixed(1)} ms on average (${LATENCY_MS} ms of it simulated latency)`,
   );
+  const slotMs = limiter.heldMs / Math.max(1, limiter.finished);
+  const { backends: backendAnswers, api: apiAnswers } = atConvergence.answers;
+  console.log(
+    `  platform answer time (request read to response written): simulators ${backendAnswers.meanMs.toFixed(1)} ms (${LATENCY_MS} ms simulated), API server ${apiAnswers.meanMs.toFixed(1)} ms;` +
+      ` the other ${(slotMs - backendAnswers.meanMs).toFixed(1)} ms of a call's slot time are the operator's event loop, the kernel and the platform's loop before it reads the request`,
+  );
   slotSamples.push({ at: convergeMs, heldMs: limiter.heldMs, finished: limiter.finished });
   const fifths = slotTimeByFifth(slotSamples, convergeMs);
   console.log(

@@ -2,9 +2,9 @@
  * Child process of bench/operator-bench.ts: the embedded API server and the OpenStack and Ceph
  * simulators, filled with the benchmark's agencies, so that the operator under test has a process
  * (a core) of its own, as it has in production. Answers the parent over IPC:
- *   { type: 'counts' } -> { type: 'counts', counts: [openstack, ceph...], cpuMs, loopDelay }
- *        request counters, CPU used so far, event-loop delay since the last reset
- *   { type: 'reset' }  -> { type: 'reset' }   counters and the event-loop histogram cleared
+ *   { type: 'counts' } -> { type: 'counts', counts: [openstack, ceph...], cpuMs, loopDelay, answers }
+ *        request counters, CPU used so far, event-loop delay and mean answer times since the last reset
+ *   { type: 'reset' }  -> { type: 'reset' }   counters, the event-loop histogram and answer times cleared
  * and sends { type: 'ready', url, token, caData, operatorNamespace, objects } once everything is applied and every
  * backend call takes the given latency.
  * Run by the parent: node --import tsx bench/operator-platform.ts <agencies> <latency ms> [without-tenants]
@@ -14,6 +14,7 @@ import { forEachBounded } from '../src/metering/collectors/bounded.js';
 import { startSimulatedPlatform } from '../src/operator/local-platform.js';
 import { applyObject, loadManifests } from '../src/operator/manifests.js';
 import { KubeClient, kubeConfigForServer, type KubeObject } from '../src/runtime/index.js';
+import { AnswerTimes, type AnswerTime } from './answer-time.js';
 import { LoopDelayMonitor, type LoopDelay } from './loop-delay.js';
 
 const AGENCIES = Number(process.argv[2] ?? 1000);
@@ -25,7 +26,7 @@ const DATA_CENTERS = ['sto-1', 'gbg-1'];
 
 export type PlatformMessage =
   | { type: 'ready'; url: string; token: string; caData: string | undefined; operatorNamespace: string; objects: number; setupMs: number }
-  | { type: 'counts'; counts: Record<string, number>[]; cpuMs: number; loopDelay: LoopDelay }
+  | { type: 'counts'; counts: Record<string, number>[]; cpuMs: number; loopDelay: LoopDelay; answers: Record<'api' | 'backends', AnswerTime> }
   | { type: 'reset' };
 
 /** An agency's manifests: namespace, tenant in sto-1 and gbg-1 (production), a quota per data center, five volumes. */
@@ -120,16 +121,18 @@ const resetCounters = (): void => {
 resetCounters();
 // A backend answer waits for whatever else this one loop is doing (API requests, watch fan-out).
 const loopDelay = new LoopDelayMonitor();
+const answers = new AnswerTimes(Number(new URL(api.url).port));
 
 process.on('message', (message: { type?: string }) => {
   if (message.type === 'counts') {
     const cpu = process.cpuUsage();
     const counts = [platform.openstack.requestCounts(), ...platform.cephs.map((ceph) => ceph.requestCounts())];
-    send({ type: 'counts', counts, cpuMs: (cpu.user + cpu.system) / 1000, loopDelay: loopDelay.read() });
+    send({ type: 'counts', counts, cpuMs: (cpu.user + cpu.system) / 1000, loopDelay: loopDelay.read(), answers: answers.read() });
   }
   if (message.type === 'reset') {
     resetCounters();
     loopDelay.reset();
+    answers.reset();
     send({ type: 'reset' });
   }
 });

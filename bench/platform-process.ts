@@ -46,10 +46,13 @@ export class Platform {
     });
   }
 
-  /** Backend request counters, the CPU the platform process (API server, simulators) has used so far, and its event-loop delay since the last reset. */
+  /**
+   * Backend request counters, the CPU the platform process (API server, simulators) has used so far,
+   * and its event-loop delay and answer times since the last reset.
+   */
   async snapshot(): Promise<Omit<Extract<PlatformMessage, { type: 'counts' }>, 'type'>> {
-    const { counts, cpuMs, loopDelay } = await this.ask('counts');
-    return { counts, cpuMs, loopDelay };
+    const { counts, cpuMs, loopDelay, answers } = await this.ask('counts');
+    return { counts, cpuMs, loopDelay, answers };
   }
 
   async reset(): Promise<void> {
