@@ -24,10 +24,12 @@ export class AnswerTimes {
   private readonly started = new WeakMap<IncomingMessage, number>();
   private readonly totals = new Map<'api' | 'backends', { requests: number; ms: number }>();
 
-  /** `apiPort` tells the API server's answers from the simulators'. Streams (watches) never finish and are not counted. */
+  /** `apiPort` tells the API server's answers from the simulators'. Watches are streams, not answers, and are left out. */
   constructor(private readonly apiPort: number) {
     subscribe('http.server.request.start', (message) => {
-      this.started.set((message as ServerMessage).request, performance.now());
+      const { request } = message as ServerMessage;
+      if (request.url?.includes('watch=true')) return;
+      this.started.set(request, performance.now());
     });
     subscribe('http.server.response.finish', (message) => {
       const { request, server } = message as ServerMessage;
