@@ -10,6 +10,8 @@ import { subscribe } from 'node:diagnostics_channel';
 import type { IncomingMessage, Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
+type Side = 'api' | 'backends';
+
 export interface AnswerTime {
   requests: number;
   meanMs: number;
@@ -22,7 +24,11 @@ interface ServerMessage {
 
 export class AnswerTimes {
   private readonly started = new WeakMap<IncomingMessage, number>();
-  private readonly totals = new Map<'api' | 'backends', { requests: number; ms: number }>();
+  private totals = AnswerTimes.empty();
+
+  private static empty(): Record<Side, { requests: number; ms: number }> {
+    return { api: { requests: 0, ms: 0 }, backends: { requests: 0, ms: 0 } };
+  }
 
   /** `apiPort` tells the API server's answers from the simulators'. Watches are streams, not answers, and are left out. */
   constructor(private readonly apiPort: number) {
@@ -35,23 +41,18 @@ export class AnswerTimes {
       const { request, server } = message as ServerMessage;
       const started = this.started.get(request);
       if (started === undefined) return;
-      const side = (server.address() as AddressInfo | null)?.port === this.apiPort ? 'api' : 'backends';
-      const total = this.totals.get(side) ?? { requests: 0, ms: 0 };
+      const total = this.totals[(server.address() as AddressInfo | null)?.port === this.apiPort ? 'api' : 'backends'];
       total.requests += 1;
       total.ms += performance.now() - started;
-      this.totals.set(side, total);
     });
   }
 
   reset(): void {
-    this.totals.clear();
+    this.totals = AnswerTimes.empty();
   }
 
-  read(): Record<'api' | 'backends', AnswerTime> {
-    const of = (side: 'api' | 'backends'): AnswerTime => {
-      const total = this.totals.get(side) ?? { requests: 0, ms: 0 };
-      return { requests: total.requests, meanMs: total.requests > 0 ? total.ms / total.requests : 0 };
-    };
-    return { api: of('api'), backends: of('backends') };
+  read(): Record<Side, AnswerTime> {
+    const of = ({ requests, ms }: { requests: number; ms: number }): AnswerTime => ({ requests, meanMs: requests > 0 ? ms / requests : 0 });
+    return { api: of(this.totals.api), backends: of(this.totals.backends) };
   }
 }

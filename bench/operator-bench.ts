@@ -26,7 +26,7 @@ import { resourceTypeOf } from '../src/controllers/framework/index.js';
 import type { RunningOperator } from '../src/operator/operator.js';
 import type { KubeObject } from '../src/runtime/index.js';
 import { formatLoopDelay, LoopDelayMonitor } from './loop-delay.js';
-import { kubeRequestsByMethod, Platform, startBenchOperator } from './platform-process.js';
+import { kubeRequestsByMethod, kubeWritesOf, Platform, startBenchOperator } from './platform-process.js';
 
 const AGENCIES = Number(process.argv[2] ?? 1000);
 const WORKERS = Number(process.argv[3] ?? 16);
@@ -97,9 +97,7 @@ async function kubeLatencies(operator: RunningOperator): Promise<string> {
 
 /** Kubernetes API writes the operator made (status updates, finalizers, events, namespaces). */
 async function kubeWrites(operator: RunningOperator): Promise<number> {
-  let writes = 0;
-  for (const [method, value] of await kubeRequestsByMethod(operator)) if (!['GET', 'LIST', 'WATCH'].includes(method)) writes += value;
-  return writes;
+  return kubeWritesOf(await kubeRequestsByMethod(operator));
 }
 
 /** Ready (for the current generation) among the operator's cached objects; one pass, no copies, polled often. */
@@ -231,11 +229,11 @@ try {
       ` (critical path <= ${seconds(criticalPathMs)} s); wall / bound = ${ratio.toFixed(2)}x, target <= ${TARGET_RATIO}x: ${ratio <= TARGET_RATIO ? 'met' : 'NOT met'}`,
   );
   const limiter = operator.backendLimiter;
+  const slotMs = limiter.heldMs / Math.max(1, limiter.finished);
   console.log(
     `  backend slots: peak ${limiter.peakInFlight} of ${BACKEND_CONCURRENCY} held, mean ${(limiter.heldMs / convergeMs).toFixed(1)} held;` +
-      ` a call held its slot ${(limiter.heldMs / Math.max(1, limiter.finished)).toFixed(1)} ms on average (${LATENCY_MS} ms of it simulated latency)`,
+      ` a call held its slot ${slotMs.toFixed(1)} ms on average (${LATENCY_MS} ms of it simulated latency)`,
   );
-  const slotMs = limiter.heldMs / Math.max(1, limiter.finished);
   const { backends: backendAnswers, api: apiAnswers } = atConvergence.answers;
   console.log(
     `  platform answer time (request read to response written): simulators ${backendAnswers.meanMs.toFixed(1)} ms (${LATENCY_MS} ms simulated), API server ${apiAnswers.meanMs.toFixed(1)} ms;` +

@@ -51,8 +51,8 @@ export class Platform {
    * and its event-loop delay and answer times since the last reset.
    */
   async snapshot(): Promise<Omit<Extract<PlatformMessage, { type: 'counts' }>, 'type'>> {
-    const { counts, cpuMs, loopDelay, answers } = await this.ask('counts');
-    return { counts, cpuMs, loopDelay, answers };
+    const { type: _type, ...snapshot } = await this.ask('counts');
+    return snapshot;
   }
 
   async reset(): Promise<void> {
@@ -94,4 +94,11 @@ export async function kubeRequestsByMethod(operator: RunningOperator): Promise<M
     byMethod.set(method, (byMethod.get(method) ?? 0) + sample.value);
   }
   return byMethod;
+}
+
+/** Of requests by method, the writes: everything but reads (GET, LIST, WATCH). */
+export function kubeWritesOf(byMethod: ReadonlyMap<string, number>): number {
+  let writes = 0;
+  for (const [method, value] of byMethod) if (!['GET', 'LIST', 'WATCH'].includes(method)) writes += value;
+  return writes;
 }

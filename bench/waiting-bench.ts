@@ -14,7 +14,7 @@
  */
 import { pino } from 'pino';
 import type { KubeObject } from '../src/runtime/index.js';
-import { kubeRequestsByMethod, Platform, startBenchOperator } from './platform-process.js';
+import { kubeRequestsByMethod, kubeWritesOf, Platform, startBenchOperator } from './platform-process.js';
 
 const SIZES = [100, 400];
 
@@ -70,8 +70,7 @@ for (const agencies of SIZES) {
 }
 const [small, large] = runs as [Measurement, Measurement];
 const extra = large.objects - small.objects;
-const writes = (run: Measurement): number => (run.requests.get('PUT') ?? 0) + (run.requests.get('POST') ?? 0) + (run.requests.get('PATCH') ?? 0);
 console.log(
   `  per waiting object (the difference of the two runs): operator CPU ${((large.operatorCpuMs - small.operatorCpuMs) / extra).toFixed(2)} ms,` +
-    ` platform CPU ${((large.platformCpuMs - small.platformCpuMs) / extra).toFixed(2)} ms, Kubernetes writes ${((writes(large) - writes(small)) / extra).toFixed(2)}`,
+    ` platform CPU ${((large.platformCpuMs - small.platformCpuMs) / extra).toFixed(2)} ms, Kubernetes writes ${((kubeWritesOf(large.requests) - kubeWritesOf(small.requests)) / extra).toFixed(2)}`,
 );
