@@ -1,0 +1,205 @@
+/**
+ * deploy/ grants the operator's ServiceAccount what the operator uses, and no more than it says:
+ * the whole operator (every controller, leader election, metering) converges the examples against
+ * the embedded API server and the simulators, then every object is deleted; each Kubernetes request
+ * it made on the way is checked against the RBAC rules in deploy/, as the API server's RBAC
+ * authorizer would check it.
+ */
+import { jest } from '@jest/globals';
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
+import type { ClientRequest } from 'node:http';
+import { readFileSync } from 'node:fs';
+import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, relative, resolve, sep } from 'node:path';
+import { parseAllDocuments } from 'yaml';
+import { startApiServer, type ApiServer } from '../../src/apiserver/index.js';
+import { findKind } from '../../src/api/v1alpha1/index.js';
+import { CLUSTER_ROLE } from '../../src/controllers/agencytenant/desired.js';
+import { resourceTypeOf } from '../../src/controllers/framework/index.js';
+import { defaultRegistrations } from '../../src/operator/controllers.js';
+import { APPLY_ORDER, progressRows } from '../../src/operator/local-mode.js';
+import { startSimulatedPlatform, type SimulatedPlatform } from '../../src/operator/local-platform.js';
+import { applyObject, loadManifests } from '../../src/operator/manifests.js';
+import { DEFAULT_OPERATOR_NAMESPACE, startOperator, type RunningOperator } from '../../src/operator/operator.js';
+import { KubeClient, kubeConfigForServer, type KubeObject, type ResourceType } from '../../src/runtime/index.js';
+import { allows, describeRequest, grantsOf, requestAttributes, type RequestAttributes } from './support/rbac.js';
+
+jest.setTimeout(180_000);
+
+const OPERATOR_USER_AGENT = 'statsmoln-operator-under-rbac-test';
+const SERVICE_ACCOUNT = { namespace: DEFAULT_OPERATOR_NAMESPACE, name: 'statsmoln-operator' };
+const PROBE_TENANT = 'rbac-probe';
+const ROLE_BINDINGS: ResourceType = { group: 'rbac.authorization.k8s.io', version: 'v1', resource: 'rolebindings', kind: 'RoleBinding', namespaced: true };
+
+function parseAllYaml(text: string, file = 'deploy'): Array<Record<string, unknown>> {
+  return parseAllDocuments(text).flatMap((document) => {
+    if (document.errors.length > 0) throw new Error(`${file}: ${document.errors[0]?.message}`);
+    const object = document.toJS() as Record<string, unknown> | null;
+    return object ? [object] : [];
+  });
+}
+
+async function deployManifests(): Promise<Array<Record<string, unknown>>> {
+  const files = (await readdir('deploy')).filter((file) => file.endsWith('.yaml')).sort();
+  const objects: Array<Record<string, unknown>> = [];
+  for (const file of files) objects.push(...parseAllYaml(await readFile(join('deploy', file), 'utf8'), `deploy/${file}`));
+  return objects;
+}
+
+async function eventually(what: string, check: () => Promise<boolean>, timeoutMs = 90_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((done) => setTimeout(done, 200));
+  }
+}
+
+let directory: string;
+let api: ApiServer;
+let platform: SimulatedPlatform;
+let operator: RunningOperator | undefined;
+const requests: RequestAttributes[] = [];
+const unparsed: string[] = [];
+const bindings: KubeObject[] = [];
+const record = (message: unknown): void => {
+  const request = (message as { request: ClientRequest }).request;
+  if (request.getHeader('user-agent') !== OPERATOR_USER_AGENT) return;
+  const attributes = requestAttributes(request.method, request.path);
+  if (attributes) requests.push(attributes);
+  else unparsed.push(`${request.method} ${request.path}`);
+};
+
+beforeAll(async () => {
+  directory = await mkdtemp(join(tmpdir(), 'statsmoln-rbac-'));
+  api = await startApiServer({ host: '127.0.0.1', port: 0 });
+  await api.registerCrdsFromDir('crds');
+  const kubeConfig = kubeConfigForServer(api.url, api.token, api.caData);
+  const client = new KubeClient({ kubeConfig });
+  const examples = resolve('examples');
+  const manifests = (await loadManifests([examples], (file) => relative(examples, resolve(file)).split(sep)[0] !== 'invalid')).map((entry) => entry.object);
+  platform = await startSimulatedPlatform(manifests.filter((object) => object.kind === 'DataCenter'), DEFAULT_OPERATOR_NAMESPACE);
+  await applyObject(client, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: DEFAULT_OPERATOR_NAMESPACE } });
+  for (const secret of platform.secrets) await applyObject(client, secret);
+  const ordered = [...manifests.filter((object) => object.kind !== 'DataCenter'), ...platform.dataCenters].sort(
+    (a, b) => APPLY_ORDER.indexOf(a.kind ?? '') - APPLY_ORDER.indexOf(b.kind ?? ''),
+  );
+  for (const object of ordered) await applyObject(client, object);
+
+  subscribe('http.client.request.start', record);
+  operator = await startOperator({
+    client: new KubeClient({ kubeConfig, userAgent: OPERATOR_USER_AGENT }),
+    operatorNamespace: DEFAULT_OPERATOR_NAMESPACE,
+    leaderElection: {},
+    metricsAddress: false,
+    logLevel: 'silent',
+    dataCenterCheckIntervalMs: 500,
+    registrations: defaultRegistrations(),
+    metering: {
+      directory: join(directory, 'metering'),
+      source: '/statsmoln/rbac-test',
+      sinks: [{ kind: 'file', path: join(directory, 'usage.jsonl') }],
+      sampleIntervalMs: 500,
+      collectIntervalMs: 1_000,
+    },
+  });
+  const kinds: ResourceType[] = operator.kinds.map((kind) => resourceTypeOf(findKind(kind)!));
+  const objectsOf = async (): Promise<KubeObject[]> =>
+    (await Promise.all(kinds.map(async (type) => (await client.list(type)).items.map((item) => ({ ...item, kind: type.kind }))))).flat();
+  const allReady = async (): Promise<boolean> => progressRows(await objectsOf()).allReady;
+  await eventually('every example Ready', allReady);
+
+  // A tenant whose namespace the operator creates, whose role bindings then shrink (one binding
+  // deleted), and whose Delete policy later removes the namespace.
+  const tenants = kinds.find((type) => type.kind === 'AgencyTenant')!;
+  const probe = (roleBindings: Array<{ group: string; role: string }>): KubeObject => ({
+    apiVersion: 'statsmoln.io/v1alpha1',
+    kind: 'AgencyTenant',
+    metadata: { name: PROBE_TENANT },
+    spec: {
+      displayName: 'RBAC probe',
+      organisationNumber: '202100-5489',
+      classification: { confidentiality: 1, integrity: 1, availability: 1 },
+      environments: ['production'],
+      placement: { dataCenters: ['lla-1'] },
+      identity: { oidc: { issuer: 'https://sso.probe.example.se', clientId: 'statsmoln' }, roleBindings },
+      network: { addressPlan: [{ dataCenter: 'lla-1', environment: 'production', cidrs: ['192.168.30.0/24'] }] },
+      billing: { reference: 'PROBE', priceListRef: { name: 'standard-2026' } },
+      deletionPolicy: 'Delete',
+    },
+  });
+  await applyObject(client, probe([{ group: 'drift', role: 'admin' }, { group: 'granskare', role: 'reader' }]));
+  await eventually('the probe tenant Ready', allReady);
+  bindings.push(...(await client.list(ROLE_BINDINGS)).items);
+  await applyObject(client, probe([{ group: 'drift', role: 'admin' }]));
+  await eventually('the probe tenant Ready with one binding', async () => (await allReady()) && (await client.list(ROLE_BINDINGS, { namespace: `agency-${PROBE_TENANT}` })).items.length === 1);
+
+  // Then every agency object goes, under its deletion policy: finalizers, receipts, RBAC, namespace.
+  const agencyKinds = kinds.filter((type) => type.namespaced || type === tenants);
+  for (const type of agencyKinds) {
+    for (const item of (await client.list(type)).items) await client.delete(type, item.metadata?.namespace, item.metadata?.name ?? '');
+  }
+  await eventually('every agency object deleted', async () => (await Promise.all(agencyKinds.map(async (type) => (await client.list(type)).items.length))).every((count) => count === 0));
+  await operator.stop();
+  operator = undefined;
+  unsubscribe('http.client.request.start', record);
+});
+
+afterAll(async () => {
+  unsubscribe('http.client.request.start', record);
+  await operator?.stop();
+  await platform?.stop();
+  await api?.close();
+  await rm(directory, { recursive: true, force: true });
+});
+
+describe('deploy/ RBAC', () => {
+  it('allows every Kubernetes request the operator made, converging the examples and deleting them', async () => {
+    expect(unparsed).toEqual([]);
+    const grants = grantsOf(await deployManifests(), SERVICE_ACCOUNT);
+    const refused = [...new Set(requests.filter((request) => !allows(grants, request)).map(describeRequest))].sort();
+    expect(refused).toEqual([]);
+  });
+
+  it('went through every kind of request the rules are there for', () => {
+    const made = new Set(requests.map((request) => `${request.verb} ${request.apiGroup}/${request.subresource === '' ? request.resource : `${request.resource}/${request.subresource}`}`));
+    for (const expected of [
+      'watch statsmoln.io/agencytenants',
+      'update statsmoln.io/agencytenants',
+      'update statsmoln.io/storagevolumes/status',
+      'update statsmoln.io/datacenters/status',
+      'list /secrets',
+      'watch /secrets',
+      'create /namespaces',
+      'update /namespaces',
+      'delete /namespaces',
+      'create rbac.authorization.k8s.io/rolebindings',
+      'delete rbac.authorization.k8s.io/rolebindings',
+      'create coordination.k8s.io/leases',
+      'update coordination.k8s.io/leases',
+      'create events.k8s.io/events',
+    ]) {
+      expect(made).toContain(expected);
+    }
+  });
+
+  it('reads Secrets and holds the Lease in the operator namespace only', () => {
+    const elsewhere = requests.filter((request) => ['secrets', 'leases'].includes(request.resource) && request.namespace !== DEFAULT_OPERATOR_NAMESPACE);
+    expect(elsewhere.map(describeRequest)).toEqual([]);
+    const cluster = grantsOf(
+      parseAllYaml(readFileSync('deploy/rbac.yaml', 'utf8')).filter((object) => object.kind !== 'RoleBinding'),
+      SERVICE_ACCOUNT,
+    );
+    expect(allows(cluster, { verb: 'get', apiGroup: '', resource: 'secrets', subresource: '', namespace: 'agency-polisen', name: 'x' })).toBe(false);
+  });
+
+  it('lets the operator bind exactly the ClusterRoles its role bindings refer to', async () => {
+    const grants = grantsOf(await deployManifests(), SERVICE_ACCOUNT);
+    const bind = (name: string, namespace: string): RequestAttributes => ({ verb: 'bind', apiGroup: 'rbac.authorization.k8s.io', resource: 'clusterroles', subresource: '', namespace, name });
+    const referenced = bindings.map((binding) => ({ name: (binding as { roleRef?: { name?: string } }).roleRef?.name ?? '', namespace: binding.metadata?.namespace ?? '' }));
+    expect(referenced.length).toBeGreaterThanOrEqual(2);
+    for (const { name, namespace } of referenced) expect(allows(grants, bind(name, namespace))).toBe(true);
+    for (const clusterRole of Object.values(CLUSTER_ROLE)) expect(allows(grants, bind(clusterRole, 'agency-x'))).toBe(true);
+    expect(allows(grants, bind('cluster-admin', 'agency-x'))).toBe(false);
+  });
+});
