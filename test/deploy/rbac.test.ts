@@ -187,7 +187,7 @@ describe('deploy/ RBAC', () => {
     const elsewhere = requests.filter((request) => ['secrets', 'leases'].includes(request.resource) && request.namespace !== DEFAULT_OPERATOR_NAMESPACE);
     expect(elsewhere.map(describeRequest)).toEqual([]);
     const cluster = grantsOf(
-      parseAllYaml(readFileSync('deploy/rbac.yaml', 'utf8')).filter((object) => object.kind !== 'RoleBinding'),
+      parseAllYaml(readFileSync('deploy/20-rbac.yaml', 'utf8')).filter((object) => object.kind !== 'RoleBinding'),
       SERVICE_ACCOUNT,
     );
     expect(allows(cluster, { verb: 'get', apiGroup: '', resource: 'secrets', subresource: '', namespace: 'agency-polisen', name: 'x' })).toBe(false);
