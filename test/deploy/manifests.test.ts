@@ -11,6 +11,7 @@ import { parseAllDocuments } from 'yaml';
 import { resolveRunConfig } from '../../src/operator/config.js';
 import { DEFAULT_OPERATOR_NAMESPACE } from '../../src/operator/operator.js';
 import { allows, grantsOf, requestAttributes, ruleAllows, type RequestAttributes } from './support/rbac.js';
+import { fieldProblems, modelTypeOf } from './support/schema.js';
 
 interface Container {
   name: string;
@@ -81,6 +82,17 @@ describe('Dockerfile', () => {
 });
 
 describe('deploy/', () => {
+  it('spells every field as the Kubernetes API defines it', () => {
+    const problems = manifests.flatMap((object) => fieldProblems(object, modelTypeOf(object)).map((problem) => `${object.kind}/${object.metadata?.name} ${problem}`));
+    expect(problems).toEqual([]);
+  });
+
+  it('names its files in the order kubectl must create them: namespace, ServiceAccount, RBAC, workload', () => {
+    const order = ['Namespace', 'ServiceAccount', 'ClusterRole', 'ClusterRoleBinding', 'Role', 'RoleBinding', 'StatefulSet', 'Service'];
+    const kinds = manifests.map((object) => object.kind ?? '');
+    expect([...kinds].sort((a, b) => order.indexOf(a) - order.indexOf(b))).toEqual(kinds);
+  });
+
   it('puts every namespaced object in the operator namespace', () => {
     const namespaced = manifests.filter((object) => !['Namespace', 'ClusterRole', 'ClusterRoleBinding'].includes(object.kind ?? ''));
     expect(namespaced.length).toBeGreaterThan(0);
