@@ -9,6 +9,7 @@ import { ConcurrencyLimiter, registerLimiterMetrics } from '../backends/http/lim
 import { BackendRegistry, ControllerMetrics } from '../controllers/framework/index.js';
 import { dataCenterRegistration } from '../controllers/datacenter/index.js';
 import { createLogger, Manager, silentLogger, RuntimeMetrics, type Clock, type KubeClient, type Logger, type StopReason } from '../runtime/index.js';
+import { registerResourceMetrics } from './resource-metrics.js';
 import { createOperatorInformers, type OperatorInformers } from './informers.js';
 import type { ActuatorDeps, ControllerRegistration } from './registration.js';
 import { startOperatorMetering, type OperatorMetering, type OperatorMeteringOptions } from './metering.js';
@@ -117,6 +118,7 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
     ...(options.registrations ?? []),
   ];
   const kinds = registrations.map((registration) => registration.register(env));
+  registerResourceMetrics(informers, kinds, metrics.registry);
   const metering = options.metering
     ? await startOperatorMetering(options.metering, { manager, client: manager.client, backends: registry, registry: metrics.registry, logger })
     : undefined;
