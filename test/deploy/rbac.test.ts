@@ -1,9 +1,11 @@
 /**
- * deploy/ grants the operator's ServiceAccount what the operator uses, and no more than it says:
- * the whole operator (every controller, leader election, metering) converges the examples against
- * the embedded API server and the simulators, then every object is deleted; each Kubernetes request
- * it made on the way is checked against the RBAC rules in deploy/, as the API server's RBAC
- * authorizer would check it.
+ * deploy/ against the operator it deploys. The whole operator (every controller, leader election,
+ * metering) converges the examples against the embedded API server and the simulators, then every
+ * object is deleted:
+ * - each Kubernetes request it made on the way is checked against the RBAC rules in deploy/, as the
+ *   API server's RBAC authorizer would check it: the ServiceAccount gets what the operator uses;
+ * - the alert rules in deploy/monitoring/ name only metrics, labels and label values the operator
+ *   serves.
  */
 import { jest } from '@jest/globals';
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
@@ -23,6 +25,7 @@ import { startSimulatedPlatform, type SimulatedPlatform } from '../../src/operat
 import { applyObject, loadManifests } from '../../src/operator/manifests.js';
 import { DEFAULT_OPERATOR_NAMESPACE, startOperator, type RunningOperator } from '../../src/operator/operator.js';
 import { KubeClient, kubeConfigForServer, type KubeObject, type ResourceType } from '../../src/runtime/index.js';
+import { promqlReferences } from './support/promql.js';
 import { allows, describeRequest, grantsOf, requestAttributes, type RequestAttributes } from './support/rbac.js';
 
 jest.setTimeout(180_000);
@@ -62,6 +65,8 @@ let operator: RunningOperator | undefined;
 const requests: RequestAttributes[] = [];
 const unparsed: string[] = [];
 const bindings: KubeObject[] = [];
+/** What the operator's /metrics served once the examples had converged: label names, and every series' labels. */
+const served = new Map<string, { labelNames: string[]; series: Array<Record<string, string | number>> }>();
 const record = (message: unknown): void => {
   const request = (message as { request: ClientRequest }).request;
   if (request.getHeader('user-agent') !== OPERATOR_USER_AGENT) return;
@@ -134,6 +139,11 @@ beforeAll(async () => {
   await applyObject(client, probe([{ group: 'drift', role: 'admin' }]));
   await eventually('the probe tenant Ready with one binding', async () => (await allReady()) && (await client.list(ROLE_BINDINGS, { namespace: `agency-${PROBE_TENANT}` })).items.length === 1);
 
+  for (const metric of operator.metrics.registry.getMetricsAsArray()) {
+    const { name, labelNames } = metric as unknown as { name: string; labelNames?: string[] };
+    served.set(name, { labelNames: [...(labelNames ?? [])], series: (await metric.get()).values.map((value) => value.labels) });
+  }
+
   // Then every agency object goes, under its deletion policy: finalizers, receipts, RBAC, namespace.
   const agencyKinds = kinds.filter((type) => type.namespaced || type === tenants);
   for (const type of agencyKinds) {
@@ -201,5 +211,55 @@ describe('deploy/ RBAC', () => {
     for (const { name, namespace } of referenced) expect(allows(grants, bind(name, namespace))).toBe(true);
     for (const clusterRole of Object.values(CLUSTER_ROLE)) expect(allows(grants, bind(clusterRole, 'agency-x'))).toBe(true);
     expect(allows(grants, bind('cluster-admin', 'agency-x'))).toBe(false);
+  });
+});
+
+describe('deploy/monitoring/', () => {
+  // Labels Prometheus adds to every scraped series (job, instance, and the ServiceMonitor's).
+  const TARGET_LABELS = ['job', 'instance', 'namespace', 'pod', 'service', 'endpoint'];
+  const rules = (): Array<{ alert: string; expr: string; for?: string; labels?: Record<string, string>; annotations?: Record<string, string> }> => {
+    const [rule] = parseAllYaml(readFileSync('deploy/monitoring/prometheus-rules.yaml', 'utf8'));
+    expect(rule).toMatchObject({ apiVersion: 'monitoring.coreos.com/v1', kind: 'PrometheusRule', metadata: { namespace: DEFAULT_OPERATOR_NAMESPACE } });
+    return ((rule?.spec as { groups: Array<{ rules: ReturnType<typeof rules> }> }).groups ?? []).flatMap((group) => group.rules);
+  };
+  const metricOf = (name: string) => served.get(name) ?? served.get(name.replace(/_(bucket|sum|count)$/, ''));
+
+  it('alerts on metrics the operator serves, by labels they carry, with values they take', () => {
+    expect(served.size).toBeGreaterThan(30);
+    const problems: string[] = [];
+    for (const { alert, expr } of rules()) {
+      const references = promqlReferences(expr);
+      expect(references.metrics.length).toBeGreaterThan(0);
+      const labelNames = new Set(TARGET_LABELS);
+      for (const name of references.metrics) {
+        if (name === 'up') continue;
+        const metric = metricOf(name);
+        if (!metric) problems.push(`${alert}: the operator serves no metric ${name}`);
+        for (const label of metric?.labelNames ?? []) labelNames.add(label);
+      }
+      for (const label of references.labels) if (!labelNames.has(label)) problems.push(`${alert}: no metric in the rule has a label ${label}`);
+      for (const { metric, label, value } of references.equalities) {
+        const series = metricOf(metric)?.series ?? [];
+        if (metric !== 'up' && !series.some((labels) => labels[label] === value)) problems.push(`${alert}: ${metric} has no series with ${label}="${value}"`);
+      }
+    }
+    expect(problems).toEqual([]);
+  });
+
+  it('gives every alert a severity, a summary and a description', () => {
+    for (const { alert, labels, annotations } of rules()) {
+      expect(`${alert} ${labels?.severity}`).toMatch(/ (critical|warning|info)$/);
+      expect(annotations?.summary && annotations.description ? alert : `${alert} without summary or description`).toBe(alert);
+    }
+  });
+
+  it('scrapes the Service that serves /metrics', () => {
+    const [monitor] = parseAllYaml(readFileSync('deploy/monitoring/servicemonitor.yaml', 'utf8'));
+    const service = parseAllYaml(readFileSync('deploy/30-operator.yaml', 'utf8')).find((object) => object.kind === 'Service') as { metadata: { labels: Record<string, string> }; spec: { ports: Array<{ name: string }> } };
+    const spec = monitor?.spec as { selector: { matchLabels: Record<string, string> }; endpoints: Array<{ port: string; path: string }> };
+    expect(service.metadata.labels).toMatchObject(spec.selector.matchLabels);
+    expect(spec.endpoints).toEqual([expect.objectContaining({ port: service.spec.ports[0]?.name, path: '/metrics' })]);
+    // The rules' job label is the Service's name, as the Prometheus Operator sets it.
+    expect(rules().find((rule) => rule.alert === 'StatsmolnOperatorDown')?.expr).toContain(`job="${(service as unknown as { metadata: { name: string } }).metadata.name}"`);
   });
 });
