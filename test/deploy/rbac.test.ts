@@ -66,7 +66,7 @@ const requests: RequestAttributes[] = [];
 const unparsed: string[] = [];
 const bindings: KubeObject[] = [];
 /** What the operator's /metrics served once the examples had converged: label names, and every series' labels. */
-const served = new Map<string, { labelNames: string[]; series: Array<Record<string, string | number>> }>();
+const served = new Map<string, { labelNames: string[]; series: Array<Partial<Record<string, string | number>>> }>();
 const record = (message: unknown): void => {
   const request = (message as { request: ClientRequest }).request;
   if (request.getHeader('user-agent') !== OPERATOR_USER_AGENT) return;
@@ -139,9 +139,11 @@ beforeAll(async () => {
   await applyObject(client, probe([{ group: 'drift', role: 'admin' }]));
   await eventually('the probe tenant Ready with one binding', async () => (await allReady()) && (await client.list(ROLE_BINDINGS, { namespace: `agency-${PROBE_TENANT}` })).items.length === 1);
 
-  for (const metric of operator.metrics.registry.getMetricsAsArray()) {
-    const { name, labelNames } = metric as unknown as { name: string; labelNames?: string[] };
-    served.set(name, { labelNames: [...(labelNames ?? [])], series: (await metric.get()).values.map((value) => value.labels) });
+  const labelNamesOf = new Map(
+    operator.metrics.registry.getMetricsAsArray().map((metric) => [metric.name, [...((metric as { labelNames?: readonly string[] }).labelNames ?? [])]]),
+  );
+  for (const metric of await operator.metrics.registry.getMetricsAsJSON()) {
+    served.set(metric.name, { labelNames: labelNamesOf.get(metric.name) ?? [], series: metric.values.map((value) => value.labels) });
   }
 
   // Then every agency object goes, under its deletion policy: finalizers, receipts, RBAC, namespace.
