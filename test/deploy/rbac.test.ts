@@ -4,8 +4,8 @@
  * object is deleted:
  * - each Kubernetes request it made on the way is checked against the RBAC rules in deploy/, as the
  *   API server's RBAC authorizer would check it: the ServiceAccount gets what the operator uses;
- * - the alert rules in deploy/monitoring/ name only metrics, labels and label values the operator
- *   serves.
+ * - the alert rules and the Grafana dashboard in deploy/monitoring/ name only metrics, labels and
+ *   label values the operator serves.
  */
 import { jest } from '@jest/globals';
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
@@ -226,26 +226,49 @@ describe('deploy/monitoring/', () => {
   };
   const metricOf = (name: string) => served.get(name) ?? served.get(name.replace(/_(bucket|sum|count)$/, ''));
 
+  /** Why `expr` could not show what it means to: metrics the operator does not serve, labels they lack, values they never take. */
+  const servedProblems = (where: string, expr: string): string[] => {
+    const references = promqlReferences(expr);
+    if (references.metrics.length === 0) return [`${where}: names no metric`];
+    const problems: string[] = [];
+    const labelNames = new Set(TARGET_LABELS);
+    for (const name of references.metrics) {
+      if (name === 'up') continue;
+      const metric = metricOf(name);
+      if (!metric) problems.push(`${where}: the operator serves no metric ${name}`);
+      for (const label of metric?.labelNames ?? []) labelNames.add(label);
+      if (name.endsWith('_bucket')) labelNames.add('le');
+    }
+    for (const label of references.labels) if (!labelNames.has(label)) problems.push(`${where}: no metric in it has a label ${label}`);
+    for (const { metric, label, value } of references.equalities) {
+      const series = metricOf(metric)?.series ?? [];
+      if (metric !== 'up' && !series.some((labels) => labels[label] === value)) problems.push(`${where}: ${metric} has no series with ${label}="${value}"`);
+    }
+    return problems;
+  };
+
   it('alerts on metrics the operator serves, by labels they carry, with values they take', () => {
     expect(served.size).toBeGreaterThan(30);
-    const problems: string[] = [];
-    for (const { alert, expr } of rules()) {
-      const references = promqlReferences(expr);
-      expect(references.metrics.length).toBeGreaterThan(0);
-      const labelNames = new Set(TARGET_LABELS);
-      for (const name of references.metrics) {
-        if (name === 'up') continue;
-        const metric = metricOf(name);
-        if (!metric) problems.push(`${alert}: the operator serves no metric ${name}`);
-        for (const label of metric?.labelNames ?? []) labelNames.add(label);
-      }
-      for (const label of references.labels) if (!labelNames.has(label)) problems.push(`${alert}: no metric in the rule has a label ${label}`);
-      for (const { metric, label, value } of references.equalities) {
-        const series = metricOf(metric)?.series ?? [];
-        if (metric !== 'up' && !series.some((labels) => labels[label] === value)) problems.push(`${alert}: ${metric} has no series with ${label}="${value}"`);
-      }
+    expect(rules().flatMap(({ alert, expr }) => servedProblems(alert, expr))).toEqual([]);
+  });
+
+  it('draws a Grafana dashboard of metrics the operator serves, panels side by side without overlap', () => {
+    const [configMap] = parseAllYaml(readFileSync('deploy/monitoring/grafana-dashboard.yaml', 'utf8'));
+    expect(configMap).toMatchObject({ kind: 'ConfigMap', metadata: { namespace: DEFAULT_OPERATOR_NAMESPACE, labels: { grafana_dashboard: '1' } } });
+    interface Panel { id: number; type: string; title: string; gridPos: { x: number; y: number; w: number; h: number }; targets?: Array<{ expr: string }> }
+    const dashboard = JSON.parse((configMap?.data as Record<string, string>)['statsmoln-operator.json'] ?? '') as { uid: string; templating: { list: Array<{ name: string; type: string }> }; panels: Panel[] };
+    expect(dashboard.uid).toBe('statsmoln-operator');
+    expect(dashboard.templating.list).toContainEqual(expect.objectContaining({ name: 'datasource', type: 'datasource' }));
+    const { panels } = dashboard;
+    expect(new Set(panels.map((panel) => panel.id)).size).toBe(panels.length);
+    const graphs = panels.filter((panel) => panel.type !== 'row');
+    expect(graphs.length).toBeGreaterThanOrEqual(10);
+    const overlaps = (a: Panel['gridPos'], b: Panel['gridPos']): boolean => a.x < b.x + b.w && b.x < a.x + a.w && a.y < b.y + b.h && b.y < a.y + a.h;
+    for (const [index, panel] of panels.entries()) {
+      expect(`${panel.title}: ${panel.gridPos.x + panel.gridPos.w <= 24}`).toBe(`${panel.title}: true`);
+      for (const other of panels.slice(index + 1)) expect(overlaps(panel.gridPos, other.gridPos) ? `${panel.title} overlaps ${other.title}` : '').toBe('');
     }
-    expect(problems).toEqual([]);
+    expect(graphs.flatMap((panel) => (panel.targets ?? []).flatMap((target) => servedProblems(`panel "${panel.title}"`, target.expr)))).toEqual([]);
   });
 
   it('gives every alert a severity, a summary and a description', () => {
