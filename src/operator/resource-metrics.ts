@@ -4,7 +4,7 @@ import { findCondition, type Condition, type KubeObject } from '../runtime/index
 import { INFORMER_OF_KIND, type OperatorInformers } from './informers.js';
 
 /** The kstatus conditions every statsmoln object carries. */
-export const STATUS_CONDITIONS = ['Ready', 'Reconciling', 'Stalled'] as const;
+const STATUS_CONDITIONS = ['Ready', 'Reconciling', 'Stalled'] as const;
 const CONDITION_STATUSES = ['True', 'False', 'Unknown'] as const;
 const QUOTA_RESOURCES = ['cores', 'ramGiB', 'instances', 'serverGroups', 'floatingIps'] as const;
 
@@ -54,12 +54,9 @@ export function registerResourceMetrics(informers: OperatorInformers, reconciled
       for (const { kind, store } of stores) {
         const objects = store.list();
         for (const condition of STATUS_CONDITIONS) {
-          const counts = new Map<string, number>(CONDITION_STATUSES.map((status) => [status, 0]));
-          for (const object of objects) {
-            const status = conditionStatus(object, condition);
-            counts.set(status, (counts.get(status) ?? 0) + 1);
-          }
-          for (const [status, count] of counts) this.set({ kind, condition, status }, count);
+          const counts = { True: 0, False: 0, Unknown: 0 };
+          for (const object of objects) counts[conditionStatus(object, condition)] += 1;
+          for (const status of CONDITION_STATUSES) this.set({ kind, condition, status }, counts[status]);
         }
       }
     },

@@ -4,12 +4,11 @@
  * `statsmoln run` accepts, its probes and Service reach the metrics port, two replicas elect a
  * leader, and everything written lands on a mounted volume (the root filesystem is read-only).
  */
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
 import { validate } from 'dockerfile-utils';
-import { parseAllDocuments } from 'yaml';
 import { resolveRunConfig } from '../../src/operator/config.js';
 import { DEFAULT_OPERATOR_NAMESPACE } from '../../src/operator/operator.js';
+import { deployManifests } from './support/manifests.js';
 import { allows, grantsOf, requestAttributes, ruleAllows, type RequestAttributes } from './support/rbac.js';
 import { fieldProblems, modelTypeOf } from './support/schema.js';
 
@@ -40,14 +39,7 @@ interface Manifest {
   subjects?: Array<{ kind?: string; name?: string; namespace?: string }>;
 }
 
-const manifests: Manifest[] = readdirSync('deploy')
-  .filter((file) => file.endsWith('.yaml'))
-  .flatMap((file) =>
-    parseAllDocuments(readFileSync(join('deploy', file), 'utf8')).map((document) => {
-      if (document.errors.length > 0) throw new Error(`deploy/${file}: ${document.errors[0]?.message}`);
-      return document.toJS() as Manifest;
-    }),
-  );
+const manifests = deployManifests() as Manifest[];
 const dockerfile = readFileSync('Dockerfile', 'utf8');
 const operatorSet = manifests.find((object) => object.kind === 'StatefulSet' && object.metadata?.name === 'statsmoln-operator');
 const pod = operatorSet?.spec?.template?.spec;

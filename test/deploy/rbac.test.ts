@@ -10,21 +10,19 @@
 import { jest } from '@jest/globals';
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import type { ClientRequest } from 'node:http';
-import { readFileSync } from 'node:fs';
-import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join, relative, resolve, sep } from 'node:path';
-import { parseAllDocuments } from 'yaml';
-import { startApiServer, type ApiServer } from '../../src/apiserver/index.js';
+import { join } from 'node:path';
 import { findKind } from '../../src/api/v1alpha1/index.js';
 import { CLUSTER_ROLE } from '../../src/controllers/agencytenant/desired.js';
+import { ROLE_BINDINGS } from '../../src/controllers/agencytenant/observe.js';
 import { resourceTypeOf } from '../../src/controllers/framework/index.js';
 import { defaultRegistrations } from '../../src/operator/controllers.js';
-import { APPLY_ORDER, progressRows } from '../../src/operator/local-mode.js';
-import { startSimulatedPlatform, type SimulatedPlatform } from '../../src/operator/local-platform.js';
-import { applyObject, loadManifests } from '../../src/operator/manifests.js';
+import { progressRows } from '../../src/operator/local-mode.js';
+import { applyObject } from '../../src/operator/manifests.js';
 import { DEFAULT_OPERATOR_NAMESPACE, startOperator, type RunningOperator } from '../../src/operator/operator.js';
 import { KubeClient, kubeConfigForServer, type KubeObject, type ResourceType } from '../../src/runtime/index.js';
+import { eventually } from '../operator/support/datacenters.js';
+import { startExamplesPlatform, type ExamplesPlatform } from '../operator/support/examples.js';
+import { deployManifests, readYamlDocuments } from './support/manifests.js';
 import { promqlReferences } from './support/promql.js';
 import { allows, describeRequest, grantsOf, requestAttributes, type RequestAttributes } from './support/rbac.js';
 
@@ -33,34 +31,8 @@ jest.setTimeout(180_000);
 const OPERATOR_USER_AGENT = 'statsmoln-operator-under-rbac-test';
 const SERVICE_ACCOUNT = { namespace: DEFAULT_OPERATOR_NAMESPACE, name: 'statsmoln-operator' };
 const PROBE_TENANT = 'rbac-probe';
-const ROLE_BINDINGS: ResourceType = { group: 'rbac.authorization.k8s.io', version: 'v1', resource: 'rolebindings', kind: 'RoleBinding', namespaced: true };
 
-function parseAllYaml(text: string, file = 'deploy'): Array<Record<string, unknown>> {
-  return parseAllDocuments(text).flatMap((document) => {
-    if (document.errors.length > 0) throw new Error(`${file}: ${document.errors[0]?.message}`);
-    const object = document.toJS() as Record<string, unknown> | null;
-    return object ? [object] : [];
-  });
-}
-
-async function deployManifests(): Promise<Array<Record<string, unknown>>> {
-  const files = (await readdir('deploy')).filter((file) => file.endsWith('.yaml')).sort();
-  const objects: Array<Record<string, unknown>> = [];
-  for (const file of files) objects.push(...parseAllYaml(await readFile(join('deploy', file), 'utf8'), `deploy/${file}`));
-  return objects;
-}
-
-async function eventually(what: string, check: () => Promise<boolean>, timeoutMs = 90_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((done) => setTimeout(done, 200));
-  }
-}
-
-let directory: string;
-let api: ApiServer;
-let platform: SimulatedPlatform;
+let examples: ExamplesPlatform;
 let operator: RunningOperator | undefined;
 const requests: RequestAttributes[] = [];
 const unparsed: string[] = [];
@@ -76,24 +48,12 @@ const record = (message: unknown): void => {
 };
 
 beforeAll(async () => {
-  directory = await mkdtemp(join(tmpdir(), 'statsmoln-rbac-'));
-  api = await startApiServer({ host: '127.0.0.1', port: 0 });
-  await api.registerCrdsFromDir('crds');
-  const kubeConfig = kubeConfigForServer(api.url, api.token, api.caData);
-  const client = new KubeClient({ kubeConfig });
-  const examples = resolve('examples');
-  const manifests = (await loadManifests([examples], (file) => relative(examples, resolve(file)).split(sep)[0] !== 'invalid')).map((entry) => entry.object);
-  platform = await startSimulatedPlatform(manifests.filter((object) => object.kind === 'DataCenter'), DEFAULT_OPERATOR_NAMESPACE);
-  await applyObject(client, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: DEFAULT_OPERATOR_NAMESPACE } });
-  for (const secret of platform.secrets) await applyObject(client, secret);
-  const ordered = [...manifests.filter((object) => object.kind !== 'DataCenter'), ...platform.dataCenters].sort(
-    (a, b) => APPLY_ORDER.indexOf(a.kind ?? '') - APPLY_ORDER.indexOf(b.kind ?? ''),
-  );
-  for (const object of ordered) await applyObject(client, object);
+  examples = await startExamplesPlatform('statsmoln-rbac-');
+  const { api, client, directory } = examples;
 
   subscribe('http.client.request.start', record);
   operator = await startOperator({
-    client: new KubeClient({ kubeConfig, userAgent: OPERATOR_USER_AGENT }),
+    client: new KubeClient({ kubeConfig: kubeConfigForServer(api.url, api.token, api.caData), userAgent: OPERATOR_USER_AGENT }),
     operatorNamespace: DEFAULT_OPERATOR_NAMESPACE,
     leaderElection: {},
     metricsAddress: false,
@@ -112,7 +72,7 @@ beforeAll(async () => {
   const objectsOf = async (): Promise<KubeObject[]> =>
     (await Promise.all(kinds.map(async (type) => (await client.list(type)).items.map((item) => ({ ...item, kind: type.kind }))))).flat();
   const allReady = async (): Promise<boolean> => progressRows(await objectsOf()).allReady;
-  await eventually('every example Ready', allReady);
+  await eventually(allReady, (ready) => ready, 'every example Ready', 90_000);
 
   // A tenant whose namespace the operator creates, whose role bindings then shrink (one binding
   // deleted), and whose Delete policy later removes the namespace.
@@ -134,10 +94,15 @@ beforeAll(async () => {
     },
   });
   await applyObject(client, probe([{ group: 'drift', role: 'admin' }, { group: 'granskare', role: 'reader' }]));
-  await eventually('the probe tenant Ready', allReady);
+  await eventually(allReady, (ready) => ready, 'the probe tenant Ready', 90_000);
   bindings.push(...(await client.list(ROLE_BINDINGS)).items);
   await applyObject(client, probe([{ group: 'drift', role: 'admin' }]));
-  await eventually('the probe tenant Ready with one binding', async () => (await allReady()) && (await client.list(ROLE_BINDINGS, { namespace: `agency-${PROBE_TENANT}` })).items.length === 1);
+  await eventually(
+    async () => (await allReady()) && (await client.list(ROLE_BINDINGS, { namespace: `agency-${PROBE_TENANT}` })).items.length === 1,
+    (done) => done,
+    'the probe tenant Ready with one binding',
+    90_000,
+  );
 
   const labelNamesOf = new Map(
     operator.metrics.registry.getMetricsAsArray().map((metric) => [metric.name, [...((metric as { labelNames?: readonly string[] }).labelNames ?? [])]]),
@@ -151,7 +116,12 @@ beforeAll(async () => {
   for (const type of agencyKinds) {
     for (const item of (await client.list(type)).items) await client.delete(type, item.metadata?.namespace, item.metadata?.name ?? '');
   }
-  await eventually('every agency object deleted', async () => (await Promise.all(agencyKinds.map(async (type) => (await client.list(type)).items.length))).every((count) => count === 0));
+  await eventually(
+    async () => (await Promise.all(agencyKinds.map(async (type) => (await client.list(type)).items.length))).every((count) => count === 0),
+    (done) => done,
+    'every agency object deleted',
+    90_000,
+  );
   await operator.stop();
   operator = undefined;
   unsubscribe('http.client.request.start', record);
@@ -160,15 +130,13 @@ beforeAll(async () => {
 afterAll(async () => {
   unsubscribe('http.client.request.start', record);
   await operator?.stop();
-  await platform?.stop();
-  await api?.close();
-  await rm(directory, { recursive: true, force: true });
+  await examples?.close();
 });
 
 describe('deploy/ RBAC', () => {
   it('allows every Kubernetes request the operator made, converging the examples and deleting them', async () => {
     expect(unparsed).toEqual([]);
-    const grants = grantsOf(await deployManifests(), SERVICE_ACCOUNT);
+    const grants = grantsOf(deployManifests(), SERVICE_ACCOUNT);
     const refused = [...new Set(requests.filter((request) => !allows(grants, request)).map(describeRequest))].sort();
     expect(refused).toEqual([]);
   });
@@ -199,14 +167,14 @@ describe('deploy/ RBAC', () => {
     const elsewhere = requests.filter((request) => ['secrets', 'leases'].includes(request.resource) && request.namespace !== DEFAULT_OPERATOR_NAMESPACE);
     expect(elsewhere.map(describeRequest)).toEqual([]);
     const cluster = grantsOf(
-      parseAllYaml(readFileSync('deploy/20-rbac.yaml', 'utf8')).filter((object) => object.kind !== 'RoleBinding'),
+      readYamlDocuments('deploy/20-rbac.yaml').filter((object) => object.kind !== 'RoleBinding'),
       SERVICE_ACCOUNT,
     );
     expect(allows(cluster, { verb: 'get', apiGroup: '', resource: 'secrets', subresource: '', namespace: 'agency-polisen', name: 'x' })).toBe(false);
   });
 
   it('lets the operator bind exactly the ClusterRoles its role bindings refer to', async () => {
-    const grants = grantsOf(await deployManifests(), SERVICE_ACCOUNT);
+    const grants = grantsOf(deployManifests(), SERVICE_ACCOUNT);
     const bind = (name: string, namespace: string): RequestAttributes => ({ verb: 'bind', apiGroup: 'rbac.authorization.k8s.io', resource: 'clusterroles', subresource: '', namespace, name });
     const referenced = bindings.map((binding) => ({ name: (binding as { roleRef?: { name?: string } }).roleRef?.name ?? '', namespace: binding.metadata?.namespace ?? '' }));
     expect(referenced.length).toBeGreaterThanOrEqual(2);
@@ -220,7 +188,7 @@ describe('deploy/monitoring/', () => {
   // Labels Prometheus adds to every scraped series (job, instance, and the ServiceMonitor's).
   const TARGET_LABELS = ['job', 'instance', 'namespace', 'pod', 'service', 'endpoint'];
   const rules = (): Array<{ alert: string; expr: string; for?: string; labels?: Record<string, string>; annotations?: Record<string, string> }> => {
-    const [rule] = parseAllYaml(readFileSync('deploy/monitoring/prometheus-rules.yaml', 'utf8'));
+    const [rule] = readYamlDocuments('deploy/monitoring/prometheus-rules.yaml');
     expect(rule).toMatchObject({ apiVersion: 'monitoring.coreos.com/v1', kind: 'PrometheusRule', metadata: { namespace: DEFAULT_OPERATOR_NAMESPACE } });
     return ((rule?.spec as { groups: Array<{ rules: ReturnType<typeof rules> }> }).groups ?? []).flatMap((group) => group.rules);
   };
@@ -253,7 +221,7 @@ describe('deploy/monitoring/', () => {
   });
 
   it('draws a Grafana dashboard of metrics the operator serves, panels side by side without overlap', () => {
-    const [configMap] = parseAllYaml(readFileSync('deploy/monitoring/grafana-dashboard.yaml', 'utf8'));
+    const [configMap] = readYamlDocuments('deploy/monitoring/grafana-dashboard.yaml');
     expect(configMap).toMatchObject({ kind: 'ConfigMap', metadata: { namespace: DEFAULT_OPERATOR_NAMESPACE, labels: { grafana_dashboard: '1' } } });
     interface Panel { id: number; type: string; title: string; gridPos: { x: number; y: number; w: number; h: number }; targets?: Array<{ expr: string }> }
     const dashboard = JSON.parse((configMap?.data as Record<string, string>)['statsmoln-operator.json'] ?? '') as { uid: string; templating: { list: Array<{ name: string; type: string }> }; panels: Panel[] };
@@ -279,8 +247,8 @@ describe('deploy/monitoring/', () => {
   });
 
   it('scrapes the Service that serves /metrics', () => {
-    const [monitor] = parseAllYaml(readFileSync('deploy/monitoring/servicemonitor.yaml', 'utf8'));
-    const service = parseAllYaml(readFileSync('deploy/30-operator.yaml', 'utf8')).find((object) => object.kind === 'Service') as { metadata: { labels: Record<string, string> }; spec: { ports: Array<{ name: string }> } };
+    const [monitor] = readYamlDocuments('deploy/monitoring/servicemonitor.yaml');
+    const service = readYamlDocuments('deploy/30-operator.yaml').find((object) => object.kind === 'Service') as { metadata: { labels: Record<string, string> }; spec: { ports: Array<{ name: string }> } };
     const spec = monitor?.spec as { selector: { matchLabels: Record<string, string> }; endpoints: Array<{ port: string; path: string }> };
     expect(service.metadata.labels).toMatchObject(spec.selector.matchLabels);
     expect(spec.endpoints).toEqual([expect.objectContaining({ port: service.spec.ports[0]?.name, path: '/metrics' })]);

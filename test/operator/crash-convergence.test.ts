@@ -7,65 +7,23 @@
  */
 import { jest } from '@jest/globals';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join, relative, resolve, sep } from 'node:path';
-import { startApiServer, type ApiServer } from '../../src/apiserver/index.js';
 import { agencyTenantDefinition, computeQuotaDefinition, storageVolumeDefinition, type AgencyTenant, type StorageVolume } from '../../src/api/v1alpha1/index.js';
 import { resourceTypeOf } from '../../src/controllers/framework/index.js';
-import { APPLY_ORDER, progressRows } from '../../src/operator/local-mode.js';
-import { startSimulatedPlatform, type SimulatedPlatform } from '../../src/operator/local-platform.js';
-import { applyObject, loadManifests } from '../../src/operator/manifests.js';
-import { KubeClient, kubeConfigForServer, type KubeObject } from '../../src/runtime/index.js';
+import { progressRows } from '../../src/operator/local-mode.js';
+import type { SimulatedPlatform } from '../../src/operator/local-platform.js';
+import type { KubeObject } from '../../src/runtime/index.js';
 import type { CinderSim } from '../../src/simulators/openstack/index.js';
+import { startExamplesPlatform, type ExamplesPlatform } from './support/examples.js';
 import { platformInventory, repeated } from './support/inventory.js';
 
 jest.setTimeout(240_000);
 
-const OPERATOR_NAMESPACE = 'statsmoln-system';
 const KINDS = [resourceTypeOf(agencyTenantDefinition), resourceTypeOf(computeQuotaDefinition), resourceTypeOf(storageVolumeDefinition)];
 
-interface Run {
-  directory: string;
-  api: ApiServer;
-  client: KubeClient;
-  platform: SimulatedPlatform;
-  regions: string[];
-  kubeconfig: string;
-  close(): Promise<void>;
-}
+type Run = ExamplesPlatform;
 
 /** The embedded API server, the simulators of the example DataCenters, and the examples applied (as local mode does). */
-async function prepare(): Promise<Run> {
-  const directory = await mkdtemp(join(tmpdir(), 'statsmoln-crash-'));
-  const api = await startApiServer({ host: '127.0.0.1', port: 0 });
-  await api.registerCrdsFromDir('crds');
-  const kubeconfig = await api.writeKubeconfig(join(directory, 'kubeconfig'));
-  const client = new KubeClient({ kubeConfig: kubeConfigForServer(api.url, api.token, api.caData) });
-  const examples = resolve('examples');
-  const manifests = (await loadManifests([examples], (file) => relative(examples, resolve(file)).split(sep)[0] !== 'invalid')).map((entry) => entry.object);
-  const dataCenters = manifests.filter((object) => object.kind === 'DataCenter');
-  const platform = await startSimulatedPlatform(dataCenters, OPERATOR_NAMESPACE);
-  await applyObject(client, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: OPERATOR_NAMESPACE } });
-  for (const secret of platform.secrets) await applyObject(client, secret);
-  const ordered = [...manifests.filter((object) => object.kind !== 'DataCenter'), ...platform.dataCenters].sort(
-    (a, b) => APPLY_ORDER.indexOf(a.kind ?? '') - APPLY_ORDER.indexOf(b.kind ?? ''),
-  );
-  for (const object of ordered) await applyObject(client, object);
-  return {
-    directory,
-    api,
-    client,
-    platform,
-    regions: dataCenters.map((object) => object.metadata?.name ?? ''),
-    kubeconfig,
-    async close() {
-      await platform.stop();
-      await api.close();
-      await rm(directory, { recursive: true, force: true });
-    },
-  };
-}
+const prepare = (): Promise<Run> => startExamplesPlatform('statsmoln-crash-');
 
 const children = new Set<ChildProcess>();
 

@@ -50,6 +50,13 @@ describe('deploy/monitoring/ with promtool', () => {
 
   it('fires each alert when it should and not before, counting two replicas once', async () => {
     const replicas = (series: string, values: string) => ['statsmoln-operator-0', 'statsmoln-operator-1'].map((pod) => ({ series: series.replace('}', `, pod="${pod}"}`), values }));
+    /** promtool's expectation of one alert at `at`: these labels, and these annotations as rendered. */
+    const firing = (at: string, alertname: string, labels: Record<string, string>, summary: string, description: string) => ({
+      eval_time: at,
+      alertname,
+      exp_alerts: [{ exp_labels: labels, exp_annotations: { summary, description } }],
+    });
+    const silent = (at: string, alertname: string) => ({ eval_time: at, alertname, exp_alerts: [] });
     const tests = {
       rule_files: [rulesFile],
       evaluation_interval: '1m',
@@ -72,91 +79,18 @@ describe('deploy/monitoring/ with promtool', () => {
             { series: 'up{job="statsmoln-operator", pod="statsmoln-operator-0"}', values: '1x10 0x20' },
           ],
           alert_rule_test: [
-            { eval_time: '15m', alertname: 'StatsmolnObjectsStalled', exp_alerts: [] },
-            {
-              eval_time: '25m',
-              alertname: 'StatsmolnObjectsStalled',
-              exp_alerts: [
-                {
-                  exp_labels: { severity: 'warning', kind: 'StorageVolume' },
-                  exp_annotations: {
-                    summary: '2 StorageVolume objects are Stalled.',
-                    description:
-                      'A Stalled object has a terminal error (invalid configuration, or a backend refusal that retrying cannot fix); its Ready condition says why. kubectl get storagevolume -A shows which.',
-                  },
-                },
-              ],
-            },
-            { eval_time: '14m', alertname: 'StatsmolnNoLeader', exp_alerts: [] },
-            {
-              eval_time: '17m',
-              alertname: 'StatsmolnNoLeader',
-              exp_alerts: [
-                {
-                  exp_labels: { severity: 'critical' },
-                  exp_annotations: {
-                    summary: 'No statsmoln operator replica holds the leader Lease.',
-                    description: 'The replicas run but none leads, so no controller and no usage collector runs.',
-                  },
-                },
-              ],
-            },
-            { eval_time: '10m', alertname: 'StatsmolnQuotaBelowUse', exp_alerts: [] },
-            {
-              eval_time: '20m',
-              alertname: 'StatsmolnQuotaBelowUse',
-              exp_alerts: [
-                {
-                  exp_labels: { severity: 'info', tenant: 'polisen', data_center: 'sto-1', environment: 'classified', resource: 'cores' },
-                  exp_annotations: {
-                    summary: 'polisen uses more cores in sto-1/classified than its quota allows.',
-                    description: 'The quota was lowered below current use; nothing new can start until use falls under it.',
-                  },
-                },
-              ],
-            },
-            { eval_time: '65m', alertname: 'StatsmolnUsageUndelivered', exp_alerts: [] },
-            {
-              eval_time: '75m',
-              alertname: 'StatsmolnUsageUndelivered',
-              exp_alerts: [
-                {
-                  exp_labels: { severity: 'critical', sink: 'http' },
-                  exp_annotations: {
-                    summary: 'Usage events have waited over an hour for the http sink.',
-                    description: "Billing does not see them until they are delivered; statsmoln_sink_failures_total says why deliveries fail.",
-                  },
-                },
-              ],
-            },
-            {
-              eval_time: '20m',
-              alertname: 'StatsmolnBackendErrors',
-              exp_alerts: [
-                {
-                  exp_labels: { severity: 'warning', service: 'nova' },
-                  exp_annotations: {
-                    summary: 'More than 5 % of nova requests fail.',
-                    description: "Server errors, timeouts or refused connections; the DataCenter status shows which partition's services are unreachable.",
-                  },
-                },
-              ],
-            },
-            { eval_time: '14m', alertname: 'StatsmolnOperatorDown', exp_alerts: [] },
-            {
-              eval_time: '17m',
-              alertname: 'StatsmolnOperatorDown',
-              exp_alerts: [
-                {
-                  // absent() of a comparison carries no labels of the selector.
-                  exp_labels: { severity: 'critical' },
-                  exp_annotations: {
-                    summary: 'No statsmoln operator replica is being scraped.',
-                    description: "Nothing reconciles agencies' tenants, quotas and volumes, and no usage is metered, while no replica runs.",
-                  },
-                },
-              ],
-            },
+            silent('15m', 'StatsmolnObjectsStalled'),
+            firing('25m', 'StatsmolnObjectsStalled', { severity: 'warning', kind: 'StorageVolume' }, '2 StorageVolume objects are Stalled.', 'A Stalled object has a terminal error (invalid configuration, or a backend refusal that retrying cannot fix); its Ready condition says why. kubectl get storagevolume -A shows which.'),
+            silent('14m', 'StatsmolnNoLeader'),
+            firing('17m', 'StatsmolnNoLeader', { severity: 'critical' }, 'No statsmoln operator replica holds the leader Lease.', 'The replicas run but none leads, so no controller and no usage collector runs.'),
+            silent('10m', 'StatsmolnQuotaBelowUse'),
+            firing('20m', 'StatsmolnQuotaBelowUse', { severity: 'info', tenant: 'polisen', data_center: 'sto-1', environment: 'classified', resource: 'cores' }, 'polisen uses more cores in sto-1/classified than its quota allows.', 'The quota was lowered below current use; nothing new can start until use falls under it.'),
+            silent('65m', 'StatsmolnUsageUndelivered'),
+            firing('75m', 'StatsmolnUsageUndelivered', { severity: 'critical', sink: 'http' }, 'Usage events have waited over an hour for the http sink.', "Billing does not see them until they are delivered; statsmoln_sink_failures_total says why deliveries fail."),
+            firing('20m', 'StatsmolnBackendErrors', { severity: 'warning', service: 'nova' }, 'More than 5 % of nova requests fail.', "Server errors, timeouts or refused connections; the DataCenter status shows which partition's services are unreachable."),
+            silent('14m', 'StatsmolnOperatorDown'),
+            // absent() of a comparison carries no labels of the selector.
+            firing('17m', 'StatsmolnOperatorDown', { severity: 'critical' }, 'No statsmoln operator replica is being scraped.', "Nothing reconciles agencies' tenants, quotas and volumes, and no usage is metered, while no replica runs."),
           ],
         },
       ],
