@@ -1,3 +1,4 @@
+import { seededRandom } from '../runtime/random.js';
 /** Capped exponential backoff with seeded jitter, so retry schedules are reproducible in tests. */
 export interface BackoffOptions {
   initialMs?: number;
@@ -8,17 +9,6 @@ export interface BackoffOptions {
   seed?: number;
 }
 
-/** mulberry32: a small, fast, seedable PRNG in [0, 1). */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let mixed = state;
-    mixed = Math.imul(mixed ^ (mixed >>> 15), mixed | 1);
-    mixed ^= mixed + Math.imul(mixed ^ (mixed >>> 7), mixed | 61);
-    return ((mixed ^ (mixed >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export class Backoff {
   private attempt = 0;

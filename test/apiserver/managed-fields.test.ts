@@ -7,7 +7,7 @@
  */
 import { fieldSet, updatedFields, valueAt } from '../../src/apiserver/apply.js';
 import { deepEqual } from '../../src/apiserver/objects.js';
-import { seededRandom } from '../../src/metering/backoff.js';
+import { seededRandom } from '../../src/runtime/random.js';
 import type { ResourceInfo } from '../../src/apiserver/registry.js';
 import type { Schema } from '../../src/apiserver/schema.js';
 import type { JsonObject, JsonValue } from '../../src/apiserver/types.js';

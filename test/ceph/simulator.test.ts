@@ -2,7 +2,8 @@ import { afterEach, describe, expect, it } from '@jest/globals';
 import { RgwAdminClient } from '../../src/backends/ceph/rgw.js';
 import { signSigV4 } from '../../src/backends/ceph/sigv4.js';
 import { SimCluster } from '../../src/simulators/ceph/cluster.js';
-import { FaultInjector, seededRandom } from '../../src/simulators/ceph/faults.js';
+import { seededRandom } from '../../src/runtime/random.js';
+import { FaultInjector } from '../../src/simulators/ceph/faults.js';
 import { startCephSimulator, type CephSimulator } from '../../src/simulators/ceph/server.js';
 
 const MiB = 1024 * 1024;

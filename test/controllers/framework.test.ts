@@ -14,6 +14,7 @@ import {
   type Actuator,
 } from '../../src/controllers/framework/index.js';
 import { KubeClient, Manager, RuntimeMetrics, kubeConfigForServer, type Condition, type KubeObject } from '../../src/runtime/index.js';
+import { eventually } from '../support/eventually.js';
 
 interface BackendVolume {
   sizeGiB: number;
@@ -84,16 +85,6 @@ function volume(name: string, spec: Partial<StorageVolume['spec']> = {}, annotat
   };
 }
 
-async function eventually<T>(read: () => Promise<T>, accept: (value: T) => boolean, what: string): Promise<T> {
-  const deadline = Date.now() + 10_000;
-  let last: T | undefined;
-  while (Date.now() < deadline) {
-    last = await read();
-    if (accept(last)) return last;
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-  throw new Error(`timed out waiting for ${what}; last: ${JSON.stringify(last)}`);
-}
 
 const get = (name: string) => client.get<StorageVolume & KubeObject>(type, 'agency-a', name);
 const condition = (object: StorageVolume, conditionType: string): Condition | undefined =>

@@ -1,5 +1,5 @@
 import { HTTP } from 'cloudevents';
-import { seededRandom } from '../../src/metering/backoff.js';
+import { seededRandom } from '../../src/runtime/random.js';
 import { canonicalNonNegative, formatDecimal, parseDecimal } from '../../src/metering/decimal.js';
 import { UsageEmitter } from '../../src/metering/emitter.js';
 import { STRUCTURED_CONTENT_TYPE, toStructuredJson, usageEvent, usageEventJson } from '../../src/metering/events.js';

@@ -11,6 +11,7 @@ import { resourceTypeOf } from '../../src/controllers/framework/index.js';
 import { startOperator, type RunningOperator } from '../../src/operator/operator.js';
 import type { KubeObject } from '../../src/runtime/index.js';
 import { OPERATOR_NAMESPACE, startHarness, type Harness } from '../controllers/support/harness.js';
+import { eventually } from '../support/eventually.js';
 
 jest.setTimeout(60_000);
 
@@ -19,13 +20,7 @@ let h: Harness;
 let directory: string;
 const running: RunningOperator[] = [];
 
-async function eventually(check: () => Promise<boolean>, what: string, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
+const until = (check: () => Promise<boolean>, what: string): Promise<boolean> => eventually(check, (done) => done, what, 20_000, 50);
 
 async function replica(name: string): Promise<RunningOperator> {
   const operator = await startOperator({
@@ -100,18 +95,18 @@ test('only the leader meters; after it stops, the standby takes over the sweeps'
   await h.client.updateStatus(TENANTS, { ...created, status: { placements: [{ dataCenter: 'dc1', environment: 'production', projectId: project.id, ready: true }] } });
 
   const a = await replica('a');
-  await eventually(async () => a.manager.isLeader(), 'a leads');
+  await until(async () => a.manager.isLeader(), 'a leads');
   const b = await replica('b');
-  await eventually(async () => (await startedVolumes('a')).includes(volume.id), 'a meters the volume');
-  await eventually(async () => (await sweepsOf('a')) >= 3, 'a sweeps on');
+  await until(async () => (await startedVolumes('a')).includes(volume.id), 'a meters the volume');
+  await until(async () => (await sweepsOf('a')) >= 3, 'a sweeps on');
   expect(b.manager.isLeader()).toBe(false);
   expect(await sweepsOf('b')).toBe(0);
   expect(await startedVolumes('b')).toEqual([]);
 
   await a.stop(); // releases the Lease
-  await eventually(async () => b.manager.isLeader(), 'b takes the Lease');
-  await eventually(async () => (await startedVolumes('b')).includes(volume.id), 'b meters the volume');
+  await until(async () => b.manager.isLeader(), 'b takes the Lease');
+  await until(async () => (await startedVolumes('b')).includes(volume.id), 'b meters the volume');
   const sweptByA = await sweepsOf('a');
-  await eventually(async () => (await sweepsOf('b')) >= 3, 'b sweeps on');
+  await until(async () => (await sweepsOf('b')) >= 3, 'b sweeps on');
   expect(await sweepsOf('a')).toBe(sweptByA);
 });

@@ -10,18 +10,8 @@ import { Result, TerminalError } from '../../src/runtime/result.js';
 import { updateStatusWithRetry, updateWithRetry } from '../../src/runtime/status.js';
 import type { TestApi } from './support/apiserver.js';
 import { GADGETS, eventually, gadget, startTestApi } from './support/apiserver.js';
+import { seededRandom } from '../../src/runtime/random.js';
 
-/** Deterministic PRNG (mulberry32) for reconcile durations. */
-function seeded(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a |= 0;
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Running {
   informer: SharedInformer;
@@ -74,7 +64,7 @@ describe('Controller against the embedded API server', () => {
 
   it('never reconciles a key concurrently under load, and ends on the latest version of every object', async () => {
     api = await startTestApi();
-    const random = seeded(7);
+    const random = seededRandom(7);
     const inFlight = new Set<string>();
     let overlaps = 0;
     let maxParallel = 0;

@@ -1,3 +1,4 @@
+import { seededRandom } from '../../runtime/random.js';
 /**
  * Latency and fault injection for the Ceph simulators. Rules match on method and path; a matching
  * rule answers with its status (or drops the connection) instead of the simulator, a limited number
@@ -28,17 +29,6 @@ export interface LatencyOptions {
   jitterMs?: number;
 }
 
-/** Deterministic PRNG (mulberry32). */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export class FaultInjector {
   private rules: { rule: FaultRule; remaining: number }[] = [];

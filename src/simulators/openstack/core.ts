@@ -17,17 +17,6 @@ export class SimClock {
   }
 }
 
-/** mulberry32: a small seeded PRNG so that jitter and fault injection are reproducible. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export const uuid = (): string => randomUUID();
 export const hexId = (): string => randomUUID().replace(/-/g, '');

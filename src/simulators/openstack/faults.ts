@@ -1,4 +1,4 @@
-import { seededRandom } from './core.js';
+import { seededRandom } from '../../runtime/random.js';
 
 /** Which requests a fault rule applies to; every given field must match. */
 export interface FaultMatch {

@@ -11,6 +11,7 @@ import { createAgencyTenantActuator, type AgencyTenantActuator, type OperatorInf
 import { ControllerMetrics, resourceReconciler, resourceTypeOf, type ControllerContext } from '../../../src/controllers/framework/index.js';
 import { Manager, RuntimeMetrics, silentLogger, type Condition, type KubeObject, type ResourceType } from '../../../src/runtime/index.js';
 import { DATACENTERS, NAMESPACES, TENANT_POOL, startHarness, type Harness } from './harness.js';
+import { eventually } from '../../support/eventually.js';
 
 export const TENANTS = resourceTypeOf(agencyTenantDefinition);
 export const PRICELISTS = resourceTypeOf(priceListDefinition);
@@ -82,16 +83,7 @@ export function exampleTenant(example: 'skatteverket' | 'polisen' | 'bolagsverke
   return tenant;
 }
 
-export async function eventually<T>(read: () => Promise<T>, accept: (value: T) => boolean, what: string, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: T | undefined;
-  while (Date.now() < deadline) {
-    last = await read();
-    if (accept(last)) return last;
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-  throw new Error(`timed out waiting for ${what}; last: ${JSON.stringify(last)}`);
-}
+export { eventually };
 
 export function condition(object: AgencyTenant, type: string): Condition | undefined {
   return (object.status?.conditions as Condition[] | undefined)?.find((entry) => entry.type === type);

@@ -19,6 +19,7 @@ import { createStorageVolumeActuator } from '../../../src/controllers/storagevol
 import { ControllerMetrics, resourceReconciler, resourceTypeOf } from '../../../src/controllers/framework/index.js';
 import { Manager, RuntimeMetrics, type Condition, type KubeObject } from '../../../src/runtime/index.js';
 import type { Harness } from './harness.js';
+import { eventually } from '../../support/eventually.js';
 
 export const QUOTAS = resourceTypeOf(computeQuotaDefinition);
 export const VOLUMES = resourceTypeOf(storageVolumeDefinition);
@@ -99,16 +100,7 @@ export function conditionOf(object: KubeObject, type: string): Condition | undef
 export const isReady = (object: KubeObject): boolean =>
   conditionOf(object, 'Ready')?.status === 'True' && (object.status as { observedGeneration?: number }).observedGeneration === object.metadata?.generation;
 
-export async function eventually<T>(read: () => Promise<T>, accept: (value: T) => boolean, what: string, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: T | undefined;
-  while (Date.now() < deadline) {
-    last = await read();
-    if (accept(last)) return last;
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-  throw new Error(`timed out waiting for ${what}; last: ${JSON.stringify(last)}`);
-}
+export { eventually };
 
 /** Simulator request counts whose key contains every given fragment, summed. */
 export function countRequests(h: Harness, ...fragments: string[]): number {

@@ -2,6 +2,7 @@
 import type { DataCenter, Environment } from '../../../src/api/v1alpha1/index.js';
 import type { KubeObject } from '../../../src/runtime/index.js';
 import { DATACENTERS, OPERATOR_NAMESPACE, SECRETS, TENANT_POOL, type Harness } from '../../controllers/support/harness.js';
+import { eventually } from '../../support/eventually.js';
 
 const base64 = (entries: Record<string, string>) => Object.fromEntries(Object.entries(entries).map(([key, value]) => [key, Buffer.from(value).toString('base64')]));
 
@@ -42,13 +43,4 @@ export async function createDataCenterObject(h: Harness, name: string, partition
   return created as unknown as DataCenter;
 }
 
-export async function eventually<T>(read: () => Promise<T>, accept: (value: T) => boolean, what: string, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: T | undefined;
-  while (Date.now() < deadline) {
-    last = await read();
-    if (accept(last)) return last;
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-  throw new Error(`timed out waiting for ${what}; last: ${JSON.stringify(last)}`);
-}
+export { eventually };

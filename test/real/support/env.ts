@@ -1,6 +1,7 @@
 /** What the real-service tests share: the env files test/real/run.sh writes, and polling. */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { eventually as poll } from '../../support/eventually.js';
 
 export const REAL_STATE_DIR = process.env['STATSMOLN_REAL_DIR'] ?? '/tmp/statsmoln-real';
 
@@ -23,13 +24,7 @@ export function need(env: Record<string, string>, name: string): string {
 export const base64 = (text: string): string => Buffer.from(text).toString('base64');
 
 /** Reads until `accept` holds; fails with the last value read after `timeoutMs`. */
-export async function eventually<T>(read: () => Promise<T>, accept: (value: T) => boolean, what: string, timeoutMs = 180_000, intervalMs = 250): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: T | undefined;
-  while (Date.now() < deadline) {
-    last = await read();
-    if (accept(last)) return last;
-    await new Promise((resolve) => setTimeout(resolve, intervalMs));
-  }
-  throw new Error(`timed out waiting for ${what}; last: ${JSON.stringify(last)}`);
+/** test/support/eventually.ts with the real services' pace: up to three minutes, every 250 ms. */
+export function eventually<T>(read: () => Promise<T>, accept: (value: T) => boolean, what: string, timeoutMs = 180_000, intervalMs = 250): Promise<T> {
+  return poll(read, accept, what, timeoutMs, intervalMs);
 }
