@@ -4,6 +4,7 @@ import { request as httpsRequest } from 'node:https';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 import { startApiServer, type ApiServer, type ApiServerOptions } from '../../src/apiserver/index.js';
+import { eventuallyDefined as eventually } from '../support/eventually.js';
 
 /** Loosely typed JSON for assertions on response bodies. */
 export type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -60,16 +61,7 @@ export async function raw(server: ApiServer, method: string, path: string, body?
   return { status: response.statusCode ?? 0, body: parsed, text, headers: response.headers };
 }
 
-/** Polls until `check` returns a value other than undefined, or fails after `timeoutMs`. */
-export async function eventually<T>(check: () => Promise<T | undefined> | T | undefined, timeoutMs = 5000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
+export { eventually };
 
 /** Reads a watch stream, collecting parsed events. */
 export class WatchReader {

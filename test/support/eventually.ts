@@ -19,3 +19,14 @@ export async function eventually<T>(
   }
   throw new Error(`timed out waiting for ${what}; last: ${JSON.stringify(last)}`);
 }
+
+/** Calls `check` until it returns a value (not undefined) or `timeoutMs` passes, `intervalMs` apart. */
+export async function eventuallyDefined<T>(check: () => T | undefined | Promise<T | undefined>, timeoutMs = 5000, intervalMs = 10): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  }
+}

@@ -75,16 +75,7 @@ export function gadget(name: string, spec: Record<string, unknown> = {}): KubeOb
   return { apiVersion: `${GADGETS.group}/${GADGETS.version}`, kind: 'Gadget', metadata: { name, namespace: 'ns' }, spec };
 }
 
-/** Polls until `check` returns something other than undefined (real time). */
-export async function eventually<T>(check: () => T | undefined | Promise<T | undefined>, timeoutMs = 5000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
+export { eventuallyDefined as eventually } from '../../support/eventually.js';
 
 /**
  * A TCP proxy in front of the API server that can cut every connection (a dropped watch) and
