@@ -1,4 +1,5 @@
 import { seededRandom } from '../runtime/random.js';
+
 /** Capped exponential backoff with seeded jitter, so retry schedules are reproducible in tests. */
 export interface BackoffOptions {
   initialMs?: number;
@@ -8,7 +9,6 @@ export interface BackoffOptions {
   jitter?: number;
   seed?: number;
 }
-
 
 export class Backoff {
   private attempt = 0;

@@ -85,7 +85,6 @@ function volume(name: string, spec: Partial<StorageVolume['spec']> = {}, annotat
   };
 }
 
-
 const get = (name: string) => client.get<StorageVolume & KubeObject>(type, 'agency-a', name);
 const condition = (object: StorageVolume, conditionType: string): Condition | undefined =>
   (object.status?.conditions as Condition[] | undefined)?.find((entry) => entry.type === conditionType);

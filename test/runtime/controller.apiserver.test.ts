@@ -12,7 +12,6 @@ import type { TestApi } from './support/apiserver.js';
 import { GADGETS, eventually, gadget, startTestApi } from './support/apiserver.js';
 import { seededRandom } from '../../src/runtime/random.js';
 
-
 interface Running {
   informer: SharedInformer;
   controller: Controller;

@@ -1,9 +1,9 @@
-import { seededRandom } from '../../runtime/random.js';
 /**
  * Latency and fault injection for the Ceph simulators. Rules match on method and path; a matching
  * rule answers with its status (or drops the connection) instead of the simulator, a limited number
  * of times or with a probability drawn from a seeded generator, so tests are reproducible.
  */
+import { seededRandom } from '../../runtime/random.js';
 
 export interface FaultRule {
   /** HTTP method to match; any when omitted. */
@@ -28,7 +28,6 @@ export interface LatencyOptions {
   /** Uniform random extra delay up to this many ms (seeded). */
   jitterMs?: number;
 }
-
 
 export class FaultInjector {
   private rules: { rule: FaultRule; remaining: number }[] = [];

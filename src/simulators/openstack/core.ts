@@ -17,7 +17,6 @@ export class SimClock {
   }
 }
 
-
 export const uuid = (): string => randomUUID();
 export const hexId = (): string => randomUUID().replace(/-/g, '');
 export const requestId = (): string => `req-${randomUUID()}`;
