@@ -1,19 +1,24 @@
 import { Gauge, type Registry } from 'prom-client';
+import { QuotaAmounts, type ComputeQuotaStatus } from '../api/v1alpha1/index.js';
 import { tenantOfNamespace } from '../api/validation/index.js';
-import { findCondition, type Condition, type KubeObject } from '../runtime/index.js';
+import {
+  CONDITION_READY,
+  CONDITION_RECONCILING,
+  CONDITION_STALLED,
+  findCondition,
+  type Condition,
+  type ConditionStatus,
+  type KubeObject,
+} from '../runtime/index.js';
 import { INFORMER_OF_KIND, type OperatorInformers } from './informers.js';
 
 /** The kstatus conditions every statsmoln object carries. */
-const STATUS_CONDITIONS = ['Ready', 'Reconciling', 'Stalled'] as const;
-const CONDITION_STATUSES = ['True', 'False', 'Unknown'] as const;
-const QUOTA_RESOURCES = ['cores', 'ramGiB', 'instances', 'serverGroups', 'floatingIps'] as const;
+const STATUS_CONDITIONS = [CONDITION_READY, CONDITION_RECONCILING, CONDITION_STALLED];
+const CONDITION_STATUSES: readonly ConditionStatus[] = ['True', 'False', 'Unknown'];
+/** cores, ramGiB, instances, serverGroups, floatingIps: the ComputeQuota schema's amounts. */
+const QUOTA_RESOURCES = Object.keys(QuotaAmounts) as Array<keyof typeof QuotaAmounts>;
 
-interface ObjectStatus {
-  observedGeneration?: number;
-  conditions?: Condition[];
-  limits?: Partial<Record<(typeof QUOTA_RESOURCES)[number], number>>;
-  inUse?: Partial<Record<(typeof QUOTA_RESOURCES)[number], number>>;
-}
+type ObjectStatus = Pick<ComputeQuotaStatus, 'limits' | 'inUse'> & { observedGeneration?: number; conditions?: Condition[] };
 
 const statusOf = (object: KubeObject): ObjectStatus => (object.status ?? {}) as ObjectStatus;
 
@@ -21,7 +26,7 @@ const statusOf = (object: KubeObject): ObjectStatus => (object.status ?? {}) as 
  * A condition's status for the object's current generation: a condition written for an older
  * generation is Unknown, as kstatus reads it.
  */
-export function conditionStatus(object: KubeObject, type: string): (typeof CONDITION_STATUSES)[number] {
+export function conditionStatus(object: KubeObject, type: string): ConditionStatus {
   const status = statusOf(object);
   if (status.observedGeneration !== object.metadata?.generation) return 'Unknown';
   const condition = findCondition(status.conditions, type)?.status;
@@ -54,7 +59,7 @@ export function registerResourceMetrics(informers: OperatorInformers, reconciled
       for (const { kind, store } of stores) {
         const objects = store.list();
         for (const condition of STATUS_CONDITIONS) {
-          const counts = { True: 0, False: 0, Unknown: 0 };
+          const counts: Record<ConditionStatus, number> = { True: 0, False: 0, Unknown: 0 };
           for (const object of objects) counts[conditionStatus(object, condition)] += 1;
           for (const status of CONDITION_STATUSES) this.set({ kind, condition, status }, counts[status]);
         }

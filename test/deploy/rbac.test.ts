@@ -22,7 +22,7 @@ import { DEFAULT_OPERATOR_NAMESPACE, startOperator, type RunningOperator } from 
 import { KubeClient, kubeConfigForServer, type KubeObject, type ResourceType } from '../../src/runtime/index.js';
 import { eventually } from '../operator/support/datacenters.js';
 import { startExamplesPlatform, type ExamplesPlatform } from '../operator/support/examples.js';
-import { deployManifests, readYamlDocuments } from './support/manifests.js';
+import { deployManifests, grafanaDashboard, prometheusRule, readYamlDocuments, type DashboardPanel } from './support/manifests.js';
 import { promqlReferences } from './support/promql.js';
 import { allows, describeRequest, grantsOf, requestAttributes, type RequestAttributes } from './support/rbac.js';
 
@@ -188,9 +188,9 @@ describe('deploy/monitoring/', () => {
   // Labels Prometheus adds to every scraped series (job, instance, and the ServiceMonitor's).
   const TARGET_LABELS = ['job', 'instance', 'namespace', 'pod', 'service', 'endpoint'];
   const rules = (): Array<{ alert: string; expr: string; for?: string; labels?: Record<string, string>; annotations?: Record<string, string> }> => {
-    const [rule] = readYamlDocuments('deploy/monitoring/prometheus-rules.yaml');
+    const rule = prometheusRule();
     expect(rule).toMatchObject({ apiVersion: 'monitoring.coreos.com/v1', kind: 'PrometheusRule', metadata: { namespace: DEFAULT_OPERATOR_NAMESPACE } });
-    return ((rule?.spec as { groups: Array<{ rules: ReturnType<typeof rules> }> }).groups ?? []).flatMap((group) => group.rules);
+    return ((rule.spec as { groups: Array<{ rules: ReturnType<typeof rules> }> }).groups ?? []).flatMap((group) => group.rules);
   };
   const metricOf = (name: string) => served.get(name) ?? served.get(name.replace(/_(bucket|sum|count)$/, ''));
 
@@ -221,17 +221,15 @@ describe('deploy/monitoring/', () => {
   });
 
   it('draws a Grafana dashboard of metrics the operator serves, panels side by side without overlap', () => {
-    const [configMap] = readYamlDocuments('deploy/monitoring/grafana-dashboard.yaml');
+    const { configMap, dashboard } = grafanaDashboard();
     expect(configMap).toMatchObject({ kind: 'ConfigMap', metadata: { namespace: DEFAULT_OPERATOR_NAMESPACE, labels: { grafana_dashboard: '1' } } });
-    interface Panel { id: number; type: string; title: string; gridPos: { x: number; y: number; w: number; h: number }; targets?: Array<{ expr: string }> }
-    const dashboard = JSON.parse((configMap?.data as Record<string, string>)['statsmoln-operator.json'] ?? '') as { uid: string; templating: { list: Array<{ name: string; type: string }> }; panels: Panel[] };
     expect(dashboard.uid).toBe('statsmoln-operator');
     expect(dashboard.templating.list).toContainEqual(expect.objectContaining({ name: 'datasource', type: 'datasource' }));
     const { panels } = dashboard;
     expect(new Set(panels.map((panel) => panel.id)).size).toBe(panels.length);
     const graphs = panels.filter((panel) => panel.type !== 'row');
     expect(graphs.length).toBeGreaterThanOrEqual(10);
-    const overlaps = (a: Panel['gridPos'], b: Panel['gridPos']): boolean => a.x < b.x + b.w && b.x < a.x + a.w && a.y < b.y + b.h && b.y < a.y + a.h;
+    const overlaps = (a: DashboardPanel['gridPos'], b: DashboardPanel['gridPos']): boolean => a.x < b.x + b.w && b.x < a.x + a.w && a.y < b.y + b.h && b.y < a.y + a.h;
     for (const [index, panel] of panels.entries()) {
       expect(`${panel.title}: ${panel.gridPos.x + panel.gridPos.w <= 24}`).toBe(`${panel.title}: true`);
       for (const other of panels.slice(index + 1)) expect(overlaps(panel.gridPos, other.gridPos) ? `${panel.title} overlaps ${other.title}` : '').toBe('');

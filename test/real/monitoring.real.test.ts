@@ -4,10 +4,11 @@
  * the alerts fire, or stay silent, on synthetic series as intended, with two replicas scraped.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parse, stringify } from 'yaml';
+import { stringify } from 'yaml';
+import { dashboardQueries, grafanaDashboard, prometheusRule } from '../deploy/support/manifests.js';
 
 let directory: string;
 let rulesFile: string;
@@ -15,9 +16,8 @@ let rulesFile: string;
 beforeAll(async () => {
   execFileSync('bash', [join(import.meta.dirname, 'prometheus', 'install.sh')], { stdio: ['ignore', 'inherit', 'inherit'] });
   directory = await mkdtemp(join(tmpdir(), 'statsmoln-promtool-'));
-  const rule = parse(await readFile('deploy/monitoring/prometheus-rules.yaml', 'utf8')) as { spec: { groups: unknown[] } };
   rulesFile = join(directory, 'rules.yaml');
-  await writeFile(rulesFile, stringify({ groups: rule.spec.groups }));
+  await writeFile(rulesFile, stringify({ groups: (prometheusRule().spec as { groups: unknown[] }).groups }));
 });
 
 afterAll(async () => {
@@ -37,9 +37,7 @@ describe('deploy/monitoring/ with promtool', () => {
   });
 
   it("parses every query of the Grafana dashboard (as recording rules, promtool's PromQL check)", async () => {
-    const configMap = parse(await readFile('deploy/monitoring/grafana-dashboard.yaml', 'utf8')) as { data: Record<string, string> };
-    const dashboard = JSON.parse(configMap.data['statsmoln-operator.json']!) as { panels: Array<{ targets?: Array<{ expr: string }> }> };
-    const queries = dashboard.panels.flatMap((panel) => (panel.targets ?? []).map((target) => target.expr));
+    const queries = dashboardQueries(grafanaDashboard().dashboard);
     expect(queries.length).toBeGreaterThanOrEqual(10);
     const file = join(directory, 'dashboard-queries.yaml');
     await writeFile(file, stringify({ groups: [{ name: 'dashboard', rules: queries.map((expr, index) => ({ record: `dashboard:query_${index}`, expr })) }] }));
