@@ -49,6 +49,8 @@ const seconds = (milliseconds: number): string => (milliseconds / 1000).toFixed(
 const count = (value: number): string => value.toLocaleString('en-US');
 
 type PlatformReady = Extract<PlatformMessage, { type: 'ready' }>;
+/** Starts the operator under test against a platform, with the given resync period (0: none). */
+type OperatorStarter = (ready: PlatformReady, resyncPeriodMs: number) => Promise<RunningOperator>;
 
 /** Backend requests by type; `writes` leaves out authentication (a token or a dashboard login is no change). */
 function backendCalls(counts: readonly Record<string, number>[]): { byType: Map<string, number>; total: number; writes: number } {
@@ -180,7 +182,7 @@ interface Trial {
 async function convergeFromNothing(
   platform: Platform,
   ready: PlatformReady,
-  startOperatorUnderTest: (ready: PlatformReady, resyncPeriodMs: number) => Promise<RunningOperator>,
+  startOperatorUnderTest: OperatorStarter,
   profileFile: string | undefined,
 ): Promise<Trial> {
   // profileFile: a V8 CPU profile of the operator during convergence (open it in Chrome DevTools).
@@ -286,7 +288,7 @@ async function runOnce(mode: 'first' | 'next' | 'last'): Promise<void> {
   let platform: Platform | undefined;
   const logFile = join(directory, 'operator.log');
   const logDestination = pino.destination({ dest: logFile, sync: false });
-  const startOperatorUnderTest = (ready: PlatformReady, resyncPeriodMs: number): Promise<RunningOperator> =>
+  const startOperatorUnderTest: OperatorStarter = (ready, resyncPeriodMs) =>
     startBenchOperator(ready, { concurrency: WORKERS, backendConcurrency: BACKEND_CONCURRENCY, resyncPeriodMs, logDestination });
   try {
     // BENCH_PLATFORM_CPU_PROFILE_DIR=<dir>: a CPU profile of the first run's platform process, written when it exits.
@@ -320,7 +322,7 @@ async function noChangePassesWriteNothing(
   platform: Platform,
   ready: PlatformReady,
   converged: Trial,
-  startOperatorUnderTest: (ready: PlatformReady, resyncPeriodMs: number) => Promise<RunningOperator>,
+  startOperatorUnderTest: OperatorStarter,
 ): Promise<boolean> {
   await platform.reset();
   // Long enough for the restart pass (about a quarter of the convergence time) to finish first.
