@@ -279,11 +279,13 @@ interface RunMessage {
 }
 
 /**
- * One run in its own process (BENCH_OPERATOR_RUN set by the bench process): a fresh platform, a
+ * One run in its own process (BENCH_OPERATOR_RUN=<index> set by the bench process): a fresh platform, a
  * fresh operator whose JIT has compiled nothing yet, so that the runs are alike and independent.
- * The last run (`last`) then makes the two no-change passes on its converged state.
+ * The last run then makes the two no-change passes on its converged state.
  */
-async function runOnce(mode: 'first' | 'next' | 'last'): Promise<void> {
+async function runOnce(index: number): Promise<void> {
+  const first = index === 1;
+  const last = index === TRIALS;
   const directory = await mkdtemp(join(tmpdir(), 'statsmoln-operator-bench-'));
   let platform: Platform | undefined;
   const logFile = join(directory, 'operator.log');
@@ -292,16 +294,16 @@ async function runOnce(mode: 'first' | 'next' | 'last'): Promise<void> {
     startBenchOperator(ready, { concurrency: WORKERS, backendConcurrency: BACKEND_CONCURRENCY, resyncPeriodMs, logDestination });
   try {
     // BENCH_PLATFORM_CPU_PROFILE_DIR=<dir>: a CPU profile of the first run's platform process, written when it exits.
-    const started = await Platform.start(AGENCIES, LATENCY_MS, { cpuProfileDir: mode === 'first' ? process.env.BENCH_PLATFORM_CPU_PROFILE_DIR : undefined });
+    const started = await Platform.start(AGENCIES, LATENCY_MS, { cpuProfileDir: first ? process.env.BENCH_PLATFORM_CPU_PROFILE_DIR : undefined });
     platform = started.platform;
     const { ready } = started;
-    console.log(`  run ${process.env.BENCH_OPERATOR_RUN_LABEL ?? ''} (${count(ready.objects)} objects applied in ${seconds(ready.setupMs)} s):`);
+    console.log(`  run ${index} of ${TRIALS} (${count(ready.objects)} objects applied in ${seconds(ready.setupMs)} s):`);
     // BENCH_CPU_PROFILE=<file>: a V8 CPU profile of the operator during the first run's convergence.
-    const trial = await convergeFromNothing(platform, ready, startOperatorUnderTest, mode === 'first' ? process.env.BENCH_CPU_PROFILE : undefined);
+    const trial = await convergeFromNothing(platform, ready, startOperatorUnderTest, first ? process.env.BENCH_CPU_PROFILE : undefined);
     await operator?.stop();
     operator = undefined;
     process.send?.({ type: 'run', trial } satisfies RunMessage);
-    if (mode === 'last' && !(await noChangePassesWriteNothing(platform, ready, trial, startOperatorUnderTest))) process.exitCode = 1;
+    if (last && !(await noChangePassesWriteNothing(platform, ready, trial, startOperatorUnderTest))) process.exitCode = 1;
 
     logDestination.flushSync();
     const warnings = (await readFile(logFile, 'utf8').catch(() => '')).split('\n').filter((line) => line !== '').length;
@@ -361,10 +363,9 @@ async function benchRuns(): Promise<void> {
   console.log(`  ${WORKERS} workers per controller, backend concurrency ${BACKEND_CONCURRENCY}, ${LATENCY_MS} ms latency on every OpenStack and Ceph call; ${TRIALS} runs from nothing, each in a process of its own`);
   const trials: Trial[] = [];
   for (let index = 1; index <= TRIALS; index += 1) {
-    const mode = index === TRIALS ? 'last' : index === 1 ? 'first' : 'next';
     const child = fork(fileURLToPath(import.meta.url), process.argv.slice(2), {
       stdio: 'inherit',
-      env: { ...process.env, BENCH_OPERATOR_RUN: mode, BENCH_OPERATOR_RUN_LABEL: `${index} of ${TRIALS}` },
+      env: { ...process.env, BENCH_OPERATOR_RUN: String(index), BENCH_TRIALS: String(TRIALS) },
     });
     child.on('message', (message: RunMessage) => {
       if (message.type === 'run') trials.push(message.trial);
@@ -386,6 +387,6 @@ async function benchRuns(): Promise<void> {
 }
 
 let operator: RunningOperator | undefined;
-const runMode = process.env.BENCH_OPERATOR_RUN;
-if (runMode === 'first' || runMode === 'next' || runMode === 'last') await runOnce(runMode);
+const runIndex = Number(process.env.BENCH_OPERATOR_RUN);
+if (Number.isInteger(runIndex) && runIndex >= 1) await runOnce(runIndex);
 else await benchRuns();
