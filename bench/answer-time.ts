@@ -24,6 +24,8 @@ interface ServerMessage {
 
 export class AnswerTimes {
   private readonly started = new WeakMap<IncomingMessage, number>();
+  /** Each server's side, looked up once: `server.address()` is a getsockname system call. */
+  private readonly sides = new WeakMap<Server, Side>();
   private totals = AnswerTimes.empty();
 
   private static empty(): Record<Side, { requests: number; ms: number }> {
@@ -41,7 +43,12 @@ export class AnswerTimes {
       const { request, server } = message as ServerMessage;
       const started = this.started.get(request);
       if (started === undefined) return;
-      const total = this.totals[(server.address() as AddressInfo | null)?.port === this.apiPort ? 'api' : 'backends'];
+      let side = this.sides.get(server);
+      if (side === undefined) {
+        side = (server.address() as AddressInfo | null)?.port === this.apiPort ? 'api' : 'backends';
+        this.sides.set(server, side);
+      }
+      const total = this.totals[side];
       total.requests += 1;
       total.ms += performance.now() - started;
     });
