@@ -32,9 +32,9 @@ export class StealMeter {
     if (!this.start || !end || end.total === this.start.total) return undefined;
     return ((end.steal - this.start.steal) / (end.total - this.start.total)) * 100;
   }
+}
 
-  describe(): string {
-    const percent = this.stolenPercent();
-    return percent === undefined ? 'host steal time: not available' : `host steal time: ${percent.toFixed(1)} % of the machine's CPU time went to other guests`;
-  }
+/** A line for a bench's output: the steal time read once with `stolenPercent()`. */
+export function describeSteal(percent: number | undefined): string {
+  return percent === undefined ? 'host steal time: not available' : `host steal time: ${percent.toFixed(1)} % of the machine's CPU time went to other guests`;
 }

@@ -14,6 +14,7 @@ import { Outbox } from '../src/metering/outbox/outbox.js';
 import type { UsageRecord } from '../src/metering/record.js';
 import { SinkDelivery } from '../src/metering/sinks/delivery.js';
 import { FileSink } from '../src/metering/sinks/file.js';
+import { medianBy } from './median.js';
 
 const TENANTS = Number(process.argv[2] ?? 1000);
 const DATA_CENTERS = ['sto-1', 'sto-2', 'got-1'];
@@ -87,7 +88,7 @@ try {
     await outbox.close();
     logBytes = (await stat(join(directory, `usage-${trial}.jsonl`))).size;
   }
-  const { appendMs, endToEndMs } = [...trials].sort((left, right) => left.endToEndMs - right.endToEndMs)[Math.floor(TRIALS / 2)]!;
+  const { appendMs, endToEndMs } = medianBy(trials, (trial) => trial.endToEndMs);
 
   const rate = (count: number, milliseconds: number): string => Math.round((count / milliseconds) * 1000).toLocaleString('en-US');
   console.log(`metering bench: ${TENANTS} tenants x ${DATA_CENTERS.length} data centers x ${METERS.length} meters = ${events} events, one window`);

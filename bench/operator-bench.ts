@@ -31,8 +31,9 @@ import { agencyTenantDefinition, computeQuotaDefinition, storageVolumeDefinition
 import { resourceTypeOf } from '../src/controllers/framework/index.js';
 import type { RunningOperator } from '../src/operator/operator.js';
 import type { Indexer, KubeObject } from '../src/runtime/index.js';
-import { StealMeter } from './host-cpu.js';
+import { describeSteal, StealMeter } from './host-cpu.js';
 import { formatLoopDelay, LoopDelayMonitor } from './loop-delay.js';
+import { medianBy } from './median.js';
 import type { PlatformMessage } from './operator-platform.js';
 import { kubeRequestsByMethod, kubeWritesOf, Platform, startBenchOperator } from './platform-process.js';
 
@@ -298,7 +299,7 @@ async function convergeFromNothing(
   console.log(`    operator event-loop delay: ${formatLoopDelay(loopDelay.read())}`);
   console.log(`    platform CPU (API server and simulators, one process): ${seconds(platformCpuMs)} s (${Math.round((platformCpuMs / convergeMs) * 100)} % of one core)`);
   console.log(`    platform event-loop delay: ${formatLoopDelay(atConvergence.loopDelay)}`);
-  console.log(`    ${steal.describe()}`);
+  console.log(`    ${describeSteal(stolenPercent)}`);
   console.log(`    operator process peak RSS ${Math.round(process.resourceUsage().maxRSS / 1024)} MiB`);
   return { convergeMs, boundMs, ratio, stolenPercent };
 }
@@ -406,9 +407,7 @@ async function benchRuns(): Promise<void> {
     if (code !== 0) process.exitCode = 1;
     if (trials.length < index) throw new Error(`run ${index} of ${TRIALS} exited (${code}) without converging`);
   }
-  const byRatio = [...trials].sort((left, right) => left.ratio - right.ratio);
-  // For an even count, the slower of the two middle runs.
-  const median = byRatio[Math.floor(byRatio.length / 2)]!;
+  const median = medianBy(trials, (trial) => trial.ratio);
   const stolen = trials.map((trial) => (trial.stolenPercent === undefined ? '?' : trial.stolenPercent.toFixed(1))).join(', ');
   // The ratio is printed, not enforced: on a shared 2-core machine it varies a lot from run to run (docs/operator.md).
   console.log(
