@@ -10,17 +10,13 @@ import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { startApiServer, type ApiServer } from '../src/apiserver/index.js';
+import { percentile } from './percentile.js';
 
 const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), '../test/apiserver/fixtures');
 const OBJECTS = 10_000;
 const LIST_RUNS = 15;
 const WATCHERS = 50;
 const WRITES = 200;
-
-function percentile(values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] as number;
-}
 
 function send(server: ApiServer, method: string, path: string, body?: unknown): Promise<IncomingMessage> {
   return new Promise((resolve, reject) => {

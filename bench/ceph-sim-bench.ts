@@ -7,14 +7,10 @@
 import { readFileSync } from 'node:fs';
 import { CephDashboardClient } from '../src/backends/ceph/dashboard.js';
 import { startCephSimulator } from '../src/simulators/ceph/server.js';
+import { percentile } from './percentile.js';
 
 const clients = Number(process.env['CLIENTS'] ?? 64);
 const opsPerClient = Number(process.env['OPS_PER_CLIENT'] ?? 40);
-
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? Number.NaN;
-}
 
 async function phase(name: string, workers: CephDashboardClient[], op: (client: CephDashboardClient, worker: number, i: number) => Promise<void>): Promise<void> {
   const latencies: number[] = [];
@@ -29,7 +25,6 @@ async function phase(name: string, workers: CephDashboardClient[], op: (client: 
     }),
   );
   const seconds = (performance.now() - started) / 1000;
-  latencies.sort((a, b) => a - b);
   console.log(
     `${name.padEnd(14)} ${String(latencies.length).padStart(6)} ops  ${(latencies.length / seconds).toFixed(0).padStart(6)} req/s  ` +
       `p50 ${percentile(latencies, 50).toFixed(2)} ms  p99 ${percentile(latencies, 99).toFixed(2)} ms`,

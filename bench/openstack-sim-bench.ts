@@ -10,6 +10,7 @@ import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { Registry } from 'prom-client';
 import { OpenStackClients } from '../src/backends/openstack/index.js';
+import { percentile } from './percentile.js';
 
 function arg(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -22,11 +23,6 @@ const seconds = arg('seconds', 5);
 const concurrency = arg('concurrency', 64);
 const fixedMs = arg('latency-ms', 0);
 const jitterMs = arg('jitter-ms', 0);
-
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] as number;
-}
 
 async function run(name: string, op: (worker: number, i: number) => Promise<unknown>): Promise<void> {
   const latencies: number[] = [];
@@ -52,7 +48,6 @@ async function run(name: string, op: (worker: number, i: number) => Promise<unkn
     }),
   );
   const elapsed = (performance.now() - (measuredStart || warmupEnd)) / 1000;
-  latencies.sort((a, b) => a - b);
   const rps = latencies.length / elapsed;
   console.log(
     `${name.padEnd(16)} ${String(latencies.length).padStart(7)} requests  ${rps.toFixed(0).padStart(6)} req/s  ` +

@@ -9,6 +9,7 @@ import { Manager } from '../src/runtime/manager.js';
 import { RuntimeMetrics } from '../src/runtime/metrics.js';
 import { Result } from '../src/runtime/result.js';
 import type { ResourceType } from '../src/runtime/types.js';
+import { percentile } from './percentile.js';
 
 const [url, token, objectsArg, rateArg, secondsArg, workersArg, caArg] = process.argv.slice(2) as [string, string, string, string, string, string, string | undefined];
 const CA_DATA = caArg || undefined;
@@ -18,11 +19,6 @@ const SECONDS = Number(secondsArg);
 const WORKERS = Number(workersArg);
 
 const GADGETS: ResourceType = { group: 'bench.statsmoln.io', version: 'v1', resource: 'gadgets', kind: 'Gadget', namespaced: true };
-
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] as number;
-}
 
 const mb = (bytes: number): string => (bytes / 1024 / 1024).toFixed(1);
 
@@ -83,8 +79,6 @@ async function run(url: string, token: string): Promise<void> {
   measuring = false;
   await manager.stop();
 
-  queueWaits.sort((a, b) => a - b);
-  writeToStart.sort((a, b) => a - b);
   const steady = rssSamples.slice(Math.floor(rssSamples.length / 2));
   console.log(`steady: ${queueWaits.length} reconciles in ${SECONDS} s under ${RATE} changes/s`);
   console.log(`enqueue-to-start: p50 ${percentile(queueWaits, 50).toFixed(2)} ms, p99 ${percentile(queueWaits, 99).toFixed(2)} ms, max ${percentile(queueWaits, 100).toFixed(2)} ms`);
