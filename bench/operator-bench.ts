@@ -30,7 +30,7 @@ import { pino } from 'pino';
 import { agencyTenantDefinition, computeQuotaDefinition, storageVolumeDefinition } from '../src/api/v1alpha1/index.js';
 import { resourceTypeOf } from '../src/controllers/framework/index.js';
 import type { RunningOperator } from '../src/operator/operator.js';
-import type { Indexer, KubeObject } from '../src/runtime/index.js';
+import { isConditionTrue, type Condition, type Indexer, type KubeObject } from '../src/runtime/index.js';
 import { describeSteal, StealMeter } from './host-cpu.js';
 import { formatLoopDelay, LoopDelayMonitor } from './loop-delay.js';
 import { medianBy } from './median.js';
@@ -117,8 +117,8 @@ async function kubeWrites(operator: RunningOperator): Promise<number> {
 
 /** Ready for the object's current generation. */
 function isReady(object: KubeObject): boolean {
-  const status = object.status as { observedGeneration?: number; conditions?: Array<{ type?: string; status?: string }> } | undefined;
-  return status?.observedGeneration === object.metadata?.generation && status?.conditions?.some((condition) => condition.type === 'Ready' && condition.status === 'True') === true;
+  const status = object.status as { observedGeneration?: number; conditions?: Condition[] } | undefined;
+  return status?.observedGeneration === object.metadata?.generation && isConditionTrue(status?.conditions, 'Ready');
 }
 
 function readyCount(objects: readonly KubeObject[]): number {
