@@ -26,6 +26,13 @@ describe('CIDR parsing', () => {
     expect(parseNetwork('fd00::1/64')).toEqual({ kind: 'host-bits', network: 'fd00::/64' });
   });
 
+  it('rejects IPv4 shorthand and leading zeros, which Neutron refuses and which could mean octal', () => {
+    for (const text of ['10.0/16', '10/8', '010.0.0.0/8', '10.0.0.0/08', '10.000.0.0/16']) {
+      expect(parseNetwork(text)).toEqual({ kind: 'non-canonical' });
+    }
+    expect(network('0.0.0.0/0')).toMatchObject({ family: 'ipv4', prefix: 0 });
+  });
+
   it('rejects what is not CIDR notation', () => {
     for (const text of ['10.0.0.0', '10.0.0.0/33', '300.0.0.0/8', 'fd00::/129', 'ten/8', '10.0.0.0/8/8', '']) {
       expect(parseNetwork(text)).toEqual({ kind: 'syntax' });

@@ -105,6 +105,18 @@ describe('tenant rules', () => {
     expect(rulesOf(inner.issues)).toEqual(['error:network.overlap']);
   });
 
+  it('names the field and the canonical form for an IPv4 network in shorthand', () => {
+    const plan = [{ dataCenter: 'dc1', environment: 'production', cidrs: ['10.0.0.0/24', '10.1/16'] }];
+    const { issues } = validateObject(tenant({ network: { addressPlan: plan } }));
+    expect(issues).toEqual([
+      expect.objectContaining({
+        rule: 'network.cidr',
+        path: ['spec', 'network', 'addressPlan', 0, 'cidrs', 1],
+        message: expect.stringContaining('"10.1/16" is not written canonically'),
+      }),
+    ]);
+  });
+
   it('allows public ranges only when asked to', () => {
     const plan = [{ dataCenter: 'dc1', environment: 'production', cidrs: ['2001:db8::/48'] }];
     expect(rulesOf(validateObject(tenant({ network: { addressPlan: plan } })).issues)).toEqual(['error:network.public-range']);

@@ -7,7 +7,7 @@ export interface Network {
   prefix: number;
 }
 
-export type CidrProblem = { kind: 'syntax' } | { kind: 'host-bits'; network: string };
+export type CidrProblem = { kind: 'syntax' } | { kind: 'non-canonical' } | { kind: 'host-bits'; network: string };
 
 export function parseNetwork(text: string): Network | CidrProblem {
   if (!/^[0-9a-fA-F:.]+\/[0-9]{1,3}$/.test(text)) return { kind: 'syntax' };
@@ -16,6 +16,9 @@ export function parseNetwork(text: string): Network | CidrProblem {
   const parsed = text.includes(':') ? parseFamily(ipaddr.IPv6, text) : parseFamily(ipaddr.IPv4, text);
   if (!parsed) return { kind: 'syntax' };
   const { family, address, prefix, networkAddress } = parsed;
+  // ipaddr also reads shorthand and octal IPv4 ("10.0/16", "010.0.0.0/8"); Neutron refuses any IPv4
+  // CIDR that is not in its canonical text, and a leading zero would silently mean octal.
+  if (family === 'ipv4' && text !== `${address.toString()}/${prefix}`) return { kind: 'non-canonical' };
   if (networkAddress.toString() !== address.toString()) {
     return { kind: 'host-bits', network: `${networkAddress.toString()}/${prefix}` };
   }

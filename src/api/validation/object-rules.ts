@@ -1,6 +1,6 @@
 import type { AgencyTenant, ComputeQuota, PriceList, SLA, StorageVolume } from '../v1alpha1/index.js';
 import { isKnownMeterShape } from '../../metering/meters.js';
-import { isNetwork, isPrivate, overlaps, parseNetwork, type Network } from './cidr.js';
+import { isNetwork, isPrivate, overlaps, parseNetwork, type CidrProblem, type Network } from './cidr.js';
 import { error, warning, type Issue } from './issue.js';
 import { tenantOfNamespace, type StatsmolnObject } from './objects.js';
 import { checkOrganisationNumber, describeOrgNumberProblem } from './orgnr.js';
@@ -81,11 +81,7 @@ function addressPlanRules(tenant: AgencyTenant): Issue[] {
       const path = [...entryPath, 'cidrs', cidrIndex];
       const parsed = parseNetwork(cidr);
       if (!isNetwork(parsed)) {
-        issues.push(
-          parsed.kind === 'syntax'
-            ? error('network.cidr', path, `"${cidr}" is not an IPv4 or IPv6 network in CIDR notation`)
-            : error('network.cidr', path, `"${cidr}" has host bits set; the network is ${parsed.network}`),
-        );
+        issues.push(error('network.cidr', path, cidrProblemMessage(cidr, parsed)));
         return;
       }
       if (!spec.network.allowPublicRanges && !isPrivate(parsed)) {
@@ -124,6 +120,17 @@ function addressPlanRules(tenant: AgencyTenant): Issue[] {
     }
   }
   return issues;
+}
+
+function cidrProblemMessage(cidr: string, problem: CidrProblem): string {
+  switch (problem.kind) {
+    case 'syntax':
+      return `"${cidr}" is not an IPv4 or IPv6 network in CIDR notation`;
+    case 'non-canonical':
+      return `"${cidr}" is not written canonically: an IPv4 network needs four decimal octets and a prefix length, without leading zeros (for example 10.20.0.0/16)`;
+    case 'host-bits':
+      return `"${cidr}" has host bits set; the network is ${problem.network}`;
+  }
 }
 
 function formatLocation(path: Array<string | number>): string {
