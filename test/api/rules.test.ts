@@ -180,6 +180,27 @@ describe('cross-document rules', () => {
     expect(rulesOf(issues[1])).toContain('error:set.duplicate-object');
   });
 
+  it('requires an SLA over two sites in the namespace of a tenant with availability 2', () => {
+    const sites = [dataCenter('dc1', ['production']), dataCenter('dc2', ['production'])];
+    const available = tenant({
+      classification: { confidentiality: 1, integrity: 1, availability: 2 },
+      placement: { dataCenters: ['dc1', 'dc2'] },
+      network: { addressPlan: ['dc1', 'dc2'].map((dataCenter, site) => ({ dataCenter, environment: 'production', cidrs: [`10.${site}.0.0/24`] })) },
+    });
+    const sla = (namespace: string, minDataCenters: number) => ({
+      apiVersion: 'statsmoln.io/v1alpha1',
+      kind: 'SLA',
+      metadata: { name: `sla-${minDataCenters}`, namespace },
+      spec: { services: ['storage'], availabilityTarget: '99.9', rpoMinutes: 15, rtoMinutes: 60, minDataCenters },
+    });
+    const spanning = validateObjects([...sites, priceList, available, volume(), sla('agency-a', 2)]);
+    expect(spanning.flat()).toEqual([]);
+    const oneSite = validateObjects([...sites, priceList, available, volume(), sla('agency-a', 1), sla('agency-b', 2)]);
+    expect(rulesOf(oneSite[3])).toEqual(['error:classification.availability-sla']);
+    const namespaceAbsent = validateObjects([...sites, priceList, available]);
+    expect(rulesOf(namespaceAbsent[3])).toEqual(['warning:classification.availability-sla']);
+  });
+
   it('allows at most ten data centers', () => {
     const sites = Array.from({ length: 11 }, (_, index) => dataCenter(`dc${index}`, ['production']));
     const issues = validateObjects(sites);

@@ -275,12 +275,14 @@ class SetContext {
 
   availabilitySlas(): SetIssue[] {
     const issues: SetIssue[] = [];
+    const spanningNamespaces = new Set(
+      this.slas.filter(({ object }) => (object.spec.minDataCenters ?? 1) >= 2).map(({ object }) => object.metadata.namespace),
+    );
     for (const { index, object: tenant } of this.tenants.values()) {
       const availability = tenant.spec.classification.availability;
       if (availability < 2) continue;
       const namespace = `agency-${tenant.metadata.name}`;
-      const spanning = this.slas.some(({ object }) => object.metadata.namespace === namespace && (object.spec.minDataCenters ?? 1) >= 2);
-      if (spanning) continue;
+      if (spanningNamespaces.has(namespace)) continue;
       const message = `availability ${availability} requires an SLA with minDataCenters of at least 2 in namespace ${namespace}, so that the guarantee covers the loss of a site`;
       const rule = 'classification.availability-sla';
       issues.push({
