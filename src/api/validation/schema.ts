@@ -167,8 +167,23 @@ function describeAjvError(failure: ErrorObject): Issue {
 }
 
 /** x-kubernetes-list-type set/map uniqueness, which JSON Schema cannot express and kube-apiserver enforces. */
+const holdsUniqueLists = new WeakMap<JsonSchema, boolean>();
+
+/** Whether the schema or any schema below it declares a set or map list, whose items must be unique. */
+function declaresUniqueLists(schema: JsonSchema): boolean {
+  let declares = holdsUniqueLists.get(schema);
+  if (declares === undefined) {
+    const listType = schema['x-kubernetes-list-type'];
+    const children = [...Object.values((schema.properties as Record<string, JsonSchema> | undefined) ?? {}), ...(schema.items ? [schema.items as JsonSchema] : [])];
+    declares = listType === 'set' || listType === 'map' || children.some(declaresUniqueLists);
+    holdsUniqueLists.set(schema, declares);
+  }
+  return declares;
+}
+
 function listUniquenessIssues(schema: JsonSchema, value: unknown, path: FieldPath): Issue[] {
   const issues: Issue[] = [];
+  if (!declaresUniqueLists(schema)) return issues;
   if (Array.isArray(value)) {
     const listType = schema['x-kubernetes-list-type'];
     const keys = schema['x-kubernetes-list-map-keys'] as string[] | undefined;
