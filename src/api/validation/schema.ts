@@ -21,7 +21,9 @@ const KUBERNETES_KEYWORDS = [
 ];
 
 function createAjv(): Ajv {
-  const ajv = new Ajv({ allErrors: true, strict: true, verbose: true });
+  // Ajv's optimising pass over the generated code took 60 of the 150 ms that compiling every kind
+  // costs each `statsmoln validate`, for no measurable gain in validating 10,000 documents.
+  const ajv = new Ajv({ allErrors: true, strict: true, verbose: true, code: { optimize: false } });
   addFormats(ajv, ['date', 'date-time', 'uri']);
   ajv.addFormat('int64', { type: 'number', validate: (value: number) => Number.isSafeInteger(value) });
   for (const keyword of KUBERNETES_KEYWORDS) ajv.addKeyword({ keyword, schemaType: ['array', 'string', 'boolean'] });
