@@ -39,6 +39,14 @@ const fileFinding = (file: string, position: Position, rule: string, message: st
   rule,
 });
 
+function readAhead(file: string | undefined): Promise<string> | undefined {
+  if (file === undefined) return undefined;
+  const reading = readFile(file, 'utf8');
+  // Marked handled here; the loop awaits it and gets the error, unless something else failed first.
+  reading.catch(() => undefined);
+  return reading;
+}
+
 /** Reads every manifest under the paths and validates the statsmoln objects among them as one set. */
 export async function validateFiles(paths: readonly string[]): Promise<ValidationReport> {
   const files = await discoverManifests(paths);
@@ -46,8 +54,11 @@ export async function validateFiles(paths: readonly string[]): Promise<Validatio
   const located: Located[] = [];
   let documents = 0;
   let skipped = 0;
-  for (const file of files) {
-    const text = await readFile(file, 'utf8');
+  // The next file is read while this one is parsed and checked, so the reads do not idle the CPU.
+  let nextRead = readAhead(files[0]);
+  for (const [position, file] of files.entries()) {
+    const text = await (nextRead ?? readFile(file, 'utf8'));
+    nextRead = readAhead(files[position + 1]);
     const parsed = parseManifestText(text);
     for (const problem of parsed.problems) findings.push(fileFinding(file, problem.position, 'yaml', problem.message));
     const nonEmpty = parsed.documents.filter((document) => document.object !== undefined && document.object !== null);
