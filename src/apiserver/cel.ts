@@ -47,13 +47,35 @@ export function checkRules(schema: Schema, path: string, errors: FieldError[]): 
   if (isJsonObject(schema.additionalProperties as JsonValue)) checkRules(schema.additionalProperties as Schema, `${path}.additionalProperties`, errors);
 }
 
+// Schemas are not changed once a CRD is stored (admission copies before it edits), so what is
+// derived from one can be kept for as long as the schema object lives.
+const rulesBySchema = new WeakMap<Schema, CompiledRule[]>();
+const rulesBelowBySchema = new WeakMap<Schema, boolean>();
+
 function compiledRules(schema: Schema): CompiledRule[] {
-  return (schema['x-kubernetes-validations'] ?? []).map((rule) => ({
-    rule,
-    program: compile(rule.rule),
-    message: rule.messageExpression ? compile(rule.messageExpression) : undefined,
-    transition: /\boldSelf\b/.test(rule.rule),
-  }));
+  let rules = rulesBySchema.get(schema);
+  if (!rules) {
+    rules = (schema['x-kubernetes-validations'] ?? []).map((rule) => ({
+      rule,
+      program: compile(rule.rule),
+      message: rule.messageExpression ? compile(rule.messageExpression) : undefined,
+      transition: /\boldSelf\b/.test(rule.rule),
+    }));
+    rulesBySchema.set(schema, rules);
+  }
+  return rules;
+}
+
+/** Whether the schema or any schema below it has rules; a value under one without is not walked. */
+function declaresRules(schema: Schema): boolean {
+  let declares = rulesBelowBySchema.get(schema);
+  if (declares === undefined) {
+    const additional = isJsonObject(schema.additionalProperties as JsonValue) ? [schema.additionalProperties as Schema] : [];
+    const children = [...Object.values(schema.properties ?? {}), ...(schema.items ? [schema.items] : []), ...additional];
+    declares = (schema['x-kubernetes-validations'] ?? []).length > 0 || children.some(declaresRules);
+    rulesBelowBySchema.set(schema, declares);
+  }
+  return declares;
 }
 
 /** Converts JSON to CEL input following the schema: integers as int (bigint), objects as maps. */
@@ -105,7 +127,7 @@ function appendFieldPath(path: string, fieldPath: string): string {
  * value for transition rules), as the apiextensions CEL validator does.
  */
 export function validateRules(value: JsonValue | undefined, old: JsonValue | undefined, schema: Schema, path: string, errors: FieldError[]): void {
-  if (value === undefined || value === null) return;
+  if (value === undefined || value === null || !declaresRules(schema)) return;
   // Ratcheting (CRDValidationRatcheting): an unchanged subtree is not re-validated on update.
   if (old !== undefined && deepEqual(old, value)) return;
   const rules = compiledRules(schema);
