@@ -168,7 +168,6 @@ function describeAjvError(failure: ErrorObject): Issue {
   }
 }
 
-/** x-kubernetes-list-type set/map uniqueness, which JSON Schema cannot express and kube-apiserver enforces. */
 const holdsUniqueLists = new WeakMap<JsonSchema, boolean>();
 
 /** Whether the schema or any schema below it declares a set or map list, whose items must be unique. */
@@ -183,6 +182,7 @@ function declaresUniqueLists(schema: JsonSchema): boolean {
   return declares;
 }
 
+/** x-kubernetes-list-type set/map uniqueness, which JSON Schema cannot express and kube-apiserver enforces. */
 function listUniquenessIssues(schema: JsonSchema, value: unknown, path: FieldPath): Issue[] {
   const issues: Issue[] = [];
   if (!declaresUniqueLists(schema)) return issues;
