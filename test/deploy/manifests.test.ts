@@ -1,11 +1,12 @@
 /**
  * The image and deploy/ agree with each other and with `statsmoln run`: the Dockerfile lints clean
- * and starts the built CLI as the user the pod runs as; the StatefulSet's settings are ones
+ * and starts the bundled CLI as the user the pod runs as; the StatefulSet's settings are ones
  * `statsmoln run` accepts, its probes and Service reach the metrics port, two replicas elect a
  * leader, and everything written lands on a mounted volume (the root filesystem is read-only).
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { validate } from 'dockerfile-utils';
+import { CLI_BUNDLE, CLI_ENTRY } from '../../scripts/bundle.js';
 import { resolveRunConfig } from '../../src/operator/config.js';
 import { DEFAULT_OPERATOR_NAMESPACE } from '../../src/operator/operator.js';
 import { deployManifests } from './support/manifests.js';
@@ -51,13 +52,14 @@ describe('Dockerfile', () => {
     expect(validate(dockerfile).map((diagnostic) => `line ${diagnostic.range.start.line + 1}: ${diagnostic.message}`)).toEqual([]);
   });
 
-  it('starts the CLI that `npm run build` makes, as the user the pod runs as', () => {
-    const packageJson = JSON.parse(readFileSync('package.json', 'utf8')) as { bin: Record<string, string> };
-    const tsconfig = JSON.parse(readFileSync('tsconfig.build.json', 'utf8')) as { compilerOptions: { rootDir: string; outDir: string } };
+  it('starts the bundle that `npm run bundle` makes from the CLI, as the user the pod runs as', () => {
+    const packageJson = JSON.parse(readFileSync('package.json', 'utf8')) as { scripts: Record<string, string> };
+    expect(packageJson.scripts.bundle).toBe('tsx scripts/bundle.ts');
+    expect(/^RUN npm run bundle$/m.test(dockerfile)).toBe(true);
     const entry = /^ENTRYPOINT \["node", "([^"]+)"\]$/m.exec(dockerfile)?.[1];
-    expect(entry).toBe(packageJson.bin.statsmoln);
-    const source = entry!.replace(new RegExp(`^${tsconfig.compilerOptions.outDir}/`), `${tsconfig.compilerOptions.rootDir}/`).replace(/\.js$/, '.ts');
-    expect(existsSync(source)).toBe(true);
+    expect(entry).toBe(CLI_BUNDLE);
+    expect(existsSync(CLI_ENTRY)).toBe(true);
+    expect(dockerfile).toContain(`COPY --from=build /app/${CLI_BUNDLE} /app/${CLI_BUNDLE}.LICENSES.txt ./dist/`);
     expect(/^CMD \["run"\]$/m.test(dockerfile)).toBe(true);
     const user = /^USER (\d+):(\d+)$/m.exec(dockerfile);
     expect(Number(user?.[1])).toBe(pod?.securityContext?.runAsUser);

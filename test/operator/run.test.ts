@@ -1,12 +1,14 @@
 /**
  * `statsmoln run`: settings from flags and STATSMOLN_* variables, and the command as a process
- * against the embedded API server through KUBECONFIG, stopped by SIGTERM.
+ * against the embedded API server through KUBECONFIG, stopped by SIGTERM. The process runs the
+ * bundle the image ships (scripts/bundle.ts), so that bundling cannot break what the image runs.
  */
 import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DataCenter } from '../../src/api/v1alpha1/index.js';
+import { bundle, CLI_ENTRY } from '../../scripts/bundle.js';
 import { parseAddress, parseDuration, resolveRunConfig } from '../../src/operator/config.js';
 import type { Condition, KubeObject } from '../../src/runtime/index.js';
 import { DATACENTERS, OPERATOR_NAMESPACE, startHarness, type Harness } from '../controllers/support/harness.js';
@@ -107,6 +109,7 @@ describe('statsmoln run', () => {
   beforeAll(async () => {
     h = await startHarness({ dataCenters: ['dc1'] });
     dir = await mkdtemp(join(tmpdir(), 'statsmoln-run-'));
+    await bundle(CLI_ENTRY, join(dir, 'statsmoln.mjs'));
   });
 
   afterAll(async () => {
@@ -114,12 +117,12 @@ describe('statsmoln run', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  it('runs the operator from KUBECONFIG until SIGTERM, then exits 0', async () => {
+  it('runs the operator, as the image bundles it, from KUBECONFIG until SIGTERM, then exits 0', async () => {
     const kubeconfig = await h.api.writeKubeconfig(join(dir, 'kubeconfig'));
     await createOpenStackSecret(h, 'dc1-openstack', 'dc1');
     await createCephSecret(h, 'dc1-ceph');
     await createDataCenterObject(h, 'dc1', [{ environment: 'production', cloudsSecret: 'dc1-openstack', cephSecret: 'dc1-ceph' }]);
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'run', '--metrics-address', '127.0.0.1:0', '--leader-elect'], {
+    const child = spawn(process.execPath, [join(dir, 'statsmoln.mjs'), 'run', '--metrics-address', '127.0.0.1:0', '--leader-elect'], {
       env: { ...process.env, KUBECONFIG: kubeconfig, STATSMOLN_LOG_LEVEL: 'warn', STATSMOLN_OPERATOR_NAMESPACE: OPERATOR_NAMESPACE, STATSMOLN_LEASE_NAME: 'run-test' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
