@@ -3,7 +3,8 @@
  *
  * Three processes so each figure is the runtime's own: the embedded API server filled with the
  * objects (bench/runtime-apiserver.ts, under tsx), and the measured Manager
- * (bench/runtime-worker.ts) compiled with tsc and run by plain node, as in production.
+ * (bench/runtime-worker.ts) bundled as the image bundles statsmoln and run by plain node, as in
+ * production.
  *
  * Prints: time until every key is reconciled once (from manager start, including the initial
  * list), reconciles/s, steady-state RSS, and p50/p99 enqueue-to-start (time a key waits in the
@@ -12,10 +13,11 @@
  *
  *   npx tsx bench/runtime-bench.ts [--objects 10000] [--rate 200] [--seconds 20] [--workers 4]
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { bundle } from '../scripts/bundle.js';
 
 function flag(name: string, fallback: number): number {
   const index = process.argv.indexOf(`--${name}`);
@@ -30,16 +32,9 @@ const WORKERS = flag('workers', 4);
 const root = fileURLToPath(new URL('..', import.meta.url));
 const outDir = 'dist/bench-runtime';
 
-console.log('compiling the worker with tsc ...');
-execFileSync(
-  process.execPath,
-  [
-    'node_modules/typescript/bin/tsc',
-    '--outDir', outDir, '--rootDir', '.', '--module', 'NodeNext', '--moduleResolution', 'NodeNext',
-    '--target', 'ES2022', '--skipLibCheck', '--types', 'node', '--strict', 'bench/runtime-worker.ts',
-  ],
-  { cwd: root, stdio: 'inherit' },
-);
+console.log('bundling the worker as the image bundles statsmoln (scripts/bundle.ts) ...');
+const workerBundle = `${outDir}/runtime-worker.mjs`;
+await bundle('bench/runtime-worker.ts', workerBundle, root);
 
 const server = spawn(process.execPath, ['--import', 'tsx', 'bench/runtime-apiserver.ts', String(OBJECTS), String(RATE), String(SECONDS)], {
   cwd: root,
@@ -50,7 +45,7 @@ try {
   const { url, token, caData } = JSON.parse(line) as { url: string; token: string; caData?: string };
   const worker = spawn(
     process.execPath,
-    [`${outDir}/bench/runtime-worker.js`, url, token, String(OBJECTS), String(RATE), String(SECONDS), String(WORKERS), caData ?? ''],
+    [workerBundle, url, token, String(OBJECTS), String(RATE), String(SECONDS), String(WORKERS), caData ?? ''],
     { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] },
   );
   createInterface({ input: worker.stdout }).on('line', (text) => {
