@@ -1,12 +1,22 @@
 /**
  * statsmoln validate throughput: 10,000 generated documents (tenants with their quotas, volumes and
  * SLAs, against the example data centers and price list) in 100 files. Target: >= 10,000 documents/s.
+ *
+ * Each run is a fresh process, cold as a CI job's `statsmoln validate` is; the median of three runs
+ * is held to the target, because one run lasts about a second and a busy moment on the shared host
+ * moves it by a third.
  */
+import { execFileSync } from 'node:child_process';
 import { mkdtemp, rm, writeFile, mkdir, cp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
 import { validateFiles } from '../src/cli/validate/run.js';
+import { medianBy } from './median.js';
+
+const RUNS = 3;
+const TARGET = 10_000;
 
 const DOCUMENTS = 10_000;
 const FILES = 100;
@@ -66,8 +76,25 @@ function tenantDocuments(index: number): object[] {
   ];
 }
 
-const directory = await mkdtemp(join(tmpdir(), 'statsmoln-bench-'));
-try {
+interface RunFigures {
+  documents: number;
+  files: number;
+  seconds: number;
+  rate: number;
+  rssMiB: number;
+}
+
+/** One cold validation of the directory, in this process. */
+async function measure(directory: string): Promise<RunFigures> {
+  const start = process.hrtime.bigint();
+  const report = await validateFiles([directory]);
+  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+  const errors = report.findings.filter((finding) => finding.severity === 'error');
+  if (errors.length > 0) throw new Error(`generated documents should be valid; first error: ${errors[0]?.message}`);
+  return { documents: report.documents, files: report.files, seconds, rate: report.documents / seconds, rssMiB: process.memoryUsage().rss / 1024 / 1024 };
+}
+
+async function generate(directory: string): Promise<void> {
   await mkdir(join(directory, 'platform'));
   await cp('examples/platform', join(directory, 'platform'), { recursive: true });
   const tenants = DOCUMENTS / PER_TENANT;
@@ -76,14 +103,28 @@ try {
     const documents = Array.from({ length: perFile }, (_, offset) => tenantDocuments(file * perFile + offset)).flat();
     await writeFile(join(directory, `agencies-${file}.yaml`), documents.map((document) => stringify(document)).join('---\n'));
   }
-  const start = process.hrtime.bigint();
-  const report = await validateFiles([directory]);
-  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
-  const errors = report.findings.filter((finding) => finding.severity === 'error');
-  if (errors.length > 0) throw new Error(`generated documents should be valid; first error: ${errors[0]?.message}`);
-  const rate = report.documents / seconds;
-  console.log(`validate: ${report.documents} documents in ${report.files} files, ${seconds.toFixed(3)} s, ${Math.round(rate)} documents/s (target >= 10000)`);
-  console.log(`validate: peak RSS ${Math.round(process.memoryUsage().rss / 1024 / 1024)} MiB`);
-} finally {
-  await rm(directory, { recursive: true, force: true });
+}
+
+if (process.argv[2] === '--measure' && process.argv[3]) {
+  console.log(JSON.stringify(await measure(process.argv[3])));
+} else {
+  const directory = await mkdtemp(join(tmpdir(), 'statsmoln-bench-'));
+  try {
+    await generate(directory);
+    const runs: RunFigures[] = [];
+    for (let run = 1; run <= RUNS; run += 1) {
+      const output = execFileSync(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--measure', directory], { encoding: 'utf8' });
+      const figures = JSON.parse(output.trim().split('\n').at(-1) ?? '') as RunFigures;
+      runs.push(figures);
+      console.log(
+        `validate run ${run} of ${RUNS}: ${figures.documents} documents in ${figures.files} files, ${figures.seconds.toFixed(3)} s, ${Math.round(figures.rate)} documents/s, peak RSS ${Math.round(figures.rssMiB)} MiB`,
+      );
+    }
+    const median = medianBy(runs, (run) => -run.rate);
+    console.log(
+      `validate: median of ${RUNS} fresh processes ${Math.round(median.rate)} documents/s (${runs.map((run) => Math.round(run.rate)).join(', ')}), target >= ${TARGET}: ${median.rate >= TARGET ? 'met' : 'NOT met'}`,
+    );
+  } finally {
+    await rm(directory, { recursive: true, force: true });
+  }
 }
