@@ -3,7 +3,7 @@ import { strings } from '@bufbuild/cel/ext';
 import { kubernetesLibrary } from './cel-k8s.js';
 import type { FieldError } from './errors.js';
 import { deepEqual } from './objects.js';
-import { childPath, indexPath, type Schema, type ValidationRule } from './schema.js';
+import { childPath, holdsBelow, indexPath, type Schema, type ValidationRule } from './schema.js';
 import { isJsonObject, type JsonValue } from './types.js';
 
 type Program = (bindings: Record<string, CelInput>) => CelResult;
@@ -66,17 +66,7 @@ function compiledRules(schema: Schema): CompiledRule[] {
   return rules;
 }
 
-/** Whether the schema or any schema below it has rules; a value under one without is not walked. */
-function declaresRules(schema: Schema): boolean {
-  let declares = rulesBelowBySchema.get(schema);
-  if (declares === undefined) {
-    const additional = isJsonObject(schema.additionalProperties as JsonValue) ? [schema.additionalProperties as Schema] : [];
-    const children = [...Object.values(schema.properties ?? {}), ...(schema.items ? [schema.items] : []), ...additional];
-    declares = (schema['x-kubernetes-validations'] ?? []).length > 0 || children.some(declaresRules);
-    rulesBelowBySchema.set(schema, declares);
-  }
-  return declares;
-}
+const hasRules = (schema: Schema): boolean => (schema['x-kubernetes-validations'] ?? []).length > 0;
 
 /** Converts JSON to CEL input following the schema: integers as int (bigint), objects as maps. */
 export function toCel(value: JsonValue, schema: Schema | undefined): CelInput {
@@ -127,7 +117,7 @@ function appendFieldPath(path: string, fieldPath: string): string {
  * value for transition rules), as the apiextensions CEL validator does.
  */
 export function validateRules(value: JsonValue | undefined, old: JsonValue | undefined, schema: Schema, path: string, errors: FieldError[]): void {
-  if (value === undefined || value === null || !declaresRules(schema)) return;
+  if (value === undefined || value === null || !holdsBelow(schema, hasRules, rulesBelowBySchema)) return;
   // Ratcheting (CRDValidationRatcheting): an unchanged subtree is not re-validated on update.
   if (old !== undefined && deepEqual(old, value)) return;
   const rules = compiledRules(schema);

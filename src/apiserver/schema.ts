@@ -49,6 +49,22 @@ export interface ValidationRule {
 }
 
 /** Field paths as apimachinery's field.Path renders them: `spec.items[2]`, `spec.labels[key]`. */
+/**
+ * Whether `test` holds for the schema or for any schema below it (properties, items,
+ * additionalProperties), remembered per schema object in `memo`. Walks over values use it to skip
+ * subtrees with nothing to check; stored schemas are not changed in place, so an answer never goes stale.
+ */
+export function holdsBelow(schema: Schema, test: (node: Schema) => boolean, memo: WeakMap<Schema, boolean>): boolean {
+  let holds = memo.get(schema);
+  if (holds === undefined) {
+    const additional = isJsonObject(schema.additionalProperties as JsonValue) ? [schema.additionalProperties as Schema] : [];
+    const children = [...Object.values(schema.properties ?? {}), ...(schema.items ? [schema.items] : []), ...additional];
+    holds = test(schema) || children.some((child) => holdsBelow(child, test, memo));
+    memo.set(schema, holds);
+  }
+  return holds;
+}
+
 export function childPath(path: string, name: string): string {
   return path ? `${path}.${name}` : name;
 }

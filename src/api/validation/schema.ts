@@ -2,7 +2,7 @@ import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import { validateRules } from '../../apiserver/cel.js';
 import type { FieldError } from '../../apiserver/errors.js';
-import type { Schema } from '../../apiserver/schema.js';
+import { holdsBelow, type Schema } from '../../apiserver/schema.js';
 import type { JsonValue } from '../../apiserver/types.js';
 import { objectSchema } from '../crd.js';
 import type { JsonSchema } from '../openapi.js';
@@ -168,24 +168,13 @@ function describeAjvError(failure: ErrorObject): Issue {
   }
 }
 
-const holdsUniqueLists = new WeakMap<JsonSchema, boolean>();
-
-/** Whether the schema or any schema below it declares a set or map list, whose items must be unique. */
-function declaresUniqueLists(schema: JsonSchema): boolean {
-  let declares = holdsUniqueLists.get(schema);
-  if (declares === undefined) {
-    const listType = schema['x-kubernetes-list-type'];
-    const children = [...Object.values((schema.properties as Record<string, JsonSchema> | undefined) ?? {}), ...(schema.items ? [schema.items as JsonSchema] : [])];
-    declares = listType === 'set' || listType === 'map' || children.some(declaresUniqueLists);
-    holdsUniqueLists.set(schema, declares);
-  }
-  return declares;
-}
+const holdsUniqueLists = new WeakMap<Schema, boolean>();
+const declaresUniqueList = (schema: Schema): boolean => schema['x-kubernetes-list-type'] === 'set' || schema['x-kubernetes-list-type'] === 'map';
 
 /** x-kubernetes-list-type set/map uniqueness, which JSON Schema cannot express and kube-apiserver enforces. */
 function listUniquenessIssues(schema: JsonSchema, value: unknown, path: FieldPath): Issue[] {
   const issues: Issue[] = [];
-  if (!declaresUniqueLists(schema)) return issues;
+  if (!holdsBelow(schema as Schema, declaresUniqueList, holdsUniqueLists)) return issues;
   if (Array.isArray(value)) {
     const listType = schema['x-kubernetes-list-type'];
     const keys = schema['x-kubernetes-list-map-keys'] as string[] | undefined;
